@@ -1,0 +1,103 @@
+using System.Buffers.Text;
+using System.Data;
+using System.Security.Cryptography;
+using Accounts.Api.Storage;
+using Dapper;
+
+namespace Accounts.Api.Accounts;
+
+/// <summary>
+/// One-time tokens: 32 random bytes, sent as 43 base64url characters, stored only as their
+/// SHA-256. A stolen database yields no usable link.
+/// </summary>
+public static class AccountTokens
+{
+    public const int ByteLength = 32;
+    public const int TextLength = 43;
+
+    /// <summary>A new token and the hash to store for it.</summary>
+    public static (string Token, byte[] Hash) Create()
+    {
+        Span<byte> bytes = stackalloc byte[ByteLength];
+        RandomNumberGenerator.Fill(bytes);
+        return (Base64Url.EncodeToString(bytes), SHA256.HashData(bytes));
+    }
+
+    /// <summary>The stored hash of a token as received, or false when it is not a well-formed token.</summary>
+    public static bool TryHash(string? token, out byte[] hash)
+    {
+        hash = [];
+        if (token is null || token.Length != TextLength)
+        {
+            return false;
+        }
+
+        Span<byte> bytes = stackalloc byte[ByteLength + 2];
+        if (!Base64Url.IsValid(token) || Base64Url.DecodeFromChars(token, bytes) != ByteLength)
+        {
+            return false;
+        }
+
+        hash = SHA256.HashData(bytes[..ByteLength]);
+        return true;
+    }
+}
+
+public static class TokenPurpose
+{
+    public const string Activation = "activation";
+}
+
+/// <summary>A token row with its account's status, as needed to decide what a link does.</summary>
+public sealed class TokenState
+{
+    public Guid UserId { get; init; }
+
+    public DateTimeOffset ExpiresAt { get; init; }
+
+    public DateTimeOffset? ConsumedAt { get; init; }
+
+    public string UserStatus { get; init; } = "";
+}
+
+/// <summary>The <c>account_tokens</c> table.</summary>
+public sealed class AccountTokenStore(Database database)
+{
+    public Task AddAsync(Guid userId, string purpose, byte[] hash, DateTimeOffset createdAt, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            INSERT INTO account_tokens (token_hash, user_id, purpose, created_at, expires_at)
+            VALUES (@Hash, @UserId, @Purpose, @CreatedAt, @ExpiresAt);
+            """;
+        return database.WriteAsync(
+            (connection, transaction) => connection.ExecuteAsync(
+                sql, new { Hash = hash, UserId = userId, Purpose = purpose, CreatedAt = createdAt, ExpiresAt = expiresAt }, transaction),
+            cancellationToken);
+    }
+
+    public async Task<TokenState?> FindAsync(byte[] hash, string purpose, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await FindAsync(connection, null, hash, purpose);
+    }
+
+    public static Task<TokenState?> FindAsync(IDbConnection connection, IDbTransaction? transaction, byte[] hash, string purpose)
+    {
+        const string sql = """
+            SELECT t.user_id, t.expires_at, t.consumed_at, u.status AS user_status
+            FROM account_tokens t JOIN users u ON u.id = t.user_id
+            WHERE t.token_hash = @Hash AND t.purpose = @Purpose;
+            """;
+        return connection.QuerySingleOrDefaultAsync<TokenState>(sql, new { Hash = hash, Purpose = purpose }, transaction);
+    }
+
+    /// <summary>Marks an unexpired, unused token as used; false when another request got there first or it expired.</summary>
+    public static async Task<bool> ConsumeAsync(IDbConnection connection, IDbTransaction transaction, byte[] hash, DateTimeOffset now)
+    {
+        const string sql = """
+            UPDATE account_tokens SET consumed_at = @Now
+            WHERE token_hash = @Hash AND consumed_at IS NULL AND expires_at > @Now;
+            """;
+        return await connection.ExecuteAsync(sql, new { Hash = hash, Now = now }, transaction) == 1;
+    }
+}

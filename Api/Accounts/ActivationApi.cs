@@ -1,0 +1,241 @@
+using System.Net;
+using Accounts.Api.Infrastructure;
+using Accounts.Api.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace Accounts.Api.Accounts;
+
+/// <summary>A token an SPA received in its own activation page's URL.</summary>
+public sealed record ActivateRequest
+{
+    /// <summary>The 43-character token from the link.</summary>
+    /// <example>q5V2mXk0c7a8J1yq3sWmP4oT9bE6uR2nL0dF8hG5kZw</example>
+    public string? Token { get; init; }
+}
+
+/// <summary>What following the link did.</summary>
+/// <param name="Status"><c>activated</c>, or <c>already_active</c> when the account was active before this request.</param>
+public sealed record ActivationResponse(string Status);
+
+public enum ActivationOutcome
+{
+    Activated,
+    AlreadyActive,
+    Missing,
+    Malformed,
+    NotFound,
+    Expired,
+}
+
+/// <summary><c>GET /activate?token=…</c> (the mailed link) and <c>POST /activate</c> (for an SPA).</summary>
+public static class ActivationApi
+{
+    /// <summary>The mailed link is built from this endpoint name, never by string concatenation.</summary>
+    public const string EndpointName = "ActivateAccount";
+
+    public const string TokenExpired = "token_expired";
+    public const string TokenNotFound = "token_not_found";
+
+    public static IEndpointRouteBuilder MapActivation(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/activate").WithTags("Accounts");
+
+        group.MapGet("", ActivateFromLink)
+            .WithName(EndpointName)
+            .WithSummary("Activate an account from the mailed link")
+            .WithDescription(
+                "JSON for API clients. A browser (Accept prefers text/html) is redirected with 303 to "
+                + "Activation:RedirectUrl?status=activated|already_active|expired|invalid, or shown a small HTML page when none is configured.")
+            .Produces<ActivationResponse>()
+            .Produces(StatusCodes.Status303SeeOther)
+            .Produces<string>(StatusCodes.Status200OK, "text/html")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status410Gone);
+
+        group.MapPost("", ActivateFromBody)
+            .WithName("ActivateAccountFromBody")
+            .WithSummary("Activate an account with a token an SPA received")
+            .Accepts<ActivateRequest>("application/json")
+            .Produces<ActivationResponse>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status410Gone)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+
+        return routes;
+    }
+
+    public static async Task<IResult> ActivateFromLink(
+        string? token, HttpContext context, AccountActivator activator, IOptions<ActivationOptions> options)
+    {
+        var outcome = await activator.ActivateAsync(token, context.RequestAborted);
+        return PrefersHtml(context.Request) ? BrowserResult(outcome, options.Value) : JsonResult(outcome);
+    }
+
+    public static async Task<IResult> ActivateFromBody(ActivateRequest? request, AccountActivator activator, CancellationToken cancellationToken) =>
+        JsonResult(await activator.ActivateAsync(request?.Token, cancellationToken));
+
+    private static IResult JsonResult(ActivationOutcome outcome) => outcome switch
+    {
+        ActivationOutcome.Activated => TypedResults.Ok(new ActivationResponse("activated")),
+        ActivationOutcome.AlreadyActive => TypedResults.Ok(new ActivationResponse("already_active")),
+        ActivationOutcome.Missing => Problems.Validation("token", "Token is required."),
+        ActivationOutcome.Malformed => Problems.Validation(
+            "token", $"Token must be the {AccountTokens.TextLength}-character code from the activation link."),
+        ActivationOutcome.Expired => Problems.Problem(StatusCodes.Status410Gone, TokenExpired,
+            "The activation link has expired.", "Ask for a new activation link."),
+        _ => Problems.Problem(StatusCodes.Status404NotFound, TokenNotFound,
+            "The activation link is not valid.", "Check that the whole link was opened, or ask for a new one."),
+    };
+
+    /// <summary>Redirects to the SPA when one is configured (the target is never taken from the request), else a small page.</summary>
+    private static IResult BrowserResult(ActivationOutcome outcome, ActivationOptions options)
+    {
+        var status = outcome switch
+        {
+            ActivationOutcome.Activated => "activated",
+            ActivationOutcome.AlreadyActive => "already_active",
+            ActivationOutcome.Expired => "expired",
+            _ => "invalid",
+        };
+
+        if (options.RedirectUrl is { } redirect)
+        {
+            return new SeeOtherResult(QueryHelpers.AddQueryString(redirect, "status", status));
+        }
+
+        var (code, title, message) = outcome switch
+        {
+            ActivationOutcome.Activated => (200, "Account activated", "Your account is active. You can sign in now."),
+            ActivationOutcome.AlreadyActive => (200, "Already active", "This account was already activated. You can sign in."),
+            ActivationOutcome.Expired => (410, "Link expired", "This activation link has expired. Ask for a new one."),
+            ActivationOutcome.NotFound => (404, "Link not valid", "This activation link is not valid. Check that you opened the whole link."),
+            _ => (400, "Link not valid", "This activation link is incomplete. Check that you opened the whole link."),
+        };
+        return new HtmlPageResult(code, title, message);
+    }
+
+    /// <summary>True when the client ranks HTML above JSON, as a browser following a link does.</summary>
+    internal static bool PrefersHtml(HttpRequest request)
+    {
+        var accept = request.GetTypedHeaders().Accept;
+        double Quality(params string[] types) => accept
+            .Where(a => types.Any(t => a.MediaType.Equals(t, StringComparison.OrdinalIgnoreCase)))
+            .Select(a => a.Quality ?? 1)
+            .DefaultIfEmpty(0)
+            .Max();
+
+        var html = Quality("text/html", "application/xhtml+xml");
+        return html > 0 && html > Quality("application/json", "application/problem+json");
+    }
+
+    private sealed class SeeOtherResult(string location) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.StatusCode = StatusCodes.Status303SeeOther;
+            httpContext.Response.Headers.Location = location;
+            httpContext.Response.Headers.CacheControl = "no-store";
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>A self-contained page: no scripts, no external resources, and nothing that could leak the token.</summary>
+    private sealed class HtmlPageResult(int statusCode, string title, string message) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            var response = httpContext.Response;
+            response.StatusCode = statusCode;
+            response.ContentType = "text/html; charset=utf-8";
+            response.Headers.CacheControl = "no-store";
+            response.Headers.XContentTypeOptions = "nosniff";
+            response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
+            response.Headers["Referrer-Policy"] = "no-referrer";
+            var t = WebUtility.HtmlEncode(title);
+            var m = WebUtility.HtmlEncode(message);
+            return response.WriteAsync($$"""
+                <!DOCTYPE html>
+                <html lang="en">
+                <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{{t}}</title>
+                <style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}h1{font-size:1.5rem}</style></head>
+                <body><h1>{{t}}</h1><p>{{m}}</p></body>
+                </html>
+                """);
+        }
+    }
+}
+
+/// <summary>Decides what a token does and, when it activates, commits before answering.</summary>
+public sealed class AccountActivator(Database database, AccountTokenStore tokens, TimeProvider time)
+{
+    public async Task<ActivationOutcome> ActivateAsync(string? token, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(token))
+        {
+            return ActivationOutcome.Missing;
+        }
+
+        if (!AccountTokens.TryHash(token, out var hash))
+        {
+            return ActivationOutcome.Malformed;
+        }
+
+        // Read first, without the write gate: unknown, used and expired tokens never queue behind writers.
+        var state = await tokens.FindAsync(hash, TokenPurpose.Activation, cancellationToken);
+        var now = time.GetUtcNow();
+        if (Decide(state, now) is { } decided)
+        {
+            return decided;
+        }
+
+        return await database.WriteAsync(async (connection, transaction) =>
+        {
+            if (await AccountTokenStore.ConsumeAsync(connection, transaction, hash, now))
+            {
+                return await UserStore.ActivateAsync(connection, transaction, state!.UserId, now)
+                    ? ActivationOutcome.Activated
+                    : ActivationOutcome.AlreadyActive;
+            }
+
+            // Another request consumed it between our read and our write.
+            var current = await AccountTokenStore.FindAsync(connection, transaction, hash, TokenPurpose.Activation);
+            return Decide(current, now) ?? ActivationOutcome.AlreadyActive;
+        }, cancellationToken);
+    }
+
+    /// <summary>The outcome when it is settled without a write; null when the token can activate.</summary>
+    private static ActivationOutcome? Decide(TokenState? state, DateTimeOffset now) => state switch
+    {
+        null => ActivationOutcome.NotFound,
+        { ConsumedAt: not null } or { UserStatus: AccountStatus.Active } => ActivationOutcome.AlreadyActive,
+        _ when state.ExpiresAt <= now => ActivationOutcome.Expired,
+        _ => null,
+    };
+}
+
+/// <summary>Builds the mailed activation link from <c>PublicBaseUrl</c> (or <c>Activation:LinkUrl</c>), never from a request.</summary>
+public sealed class ActivationLinks(LinkGenerator links, IOptions<PublicUrlOptions> urls, IOptions<ActivationOptions> activation)
+{
+    public Uri ForToken(string token)
+    {
+        if (activation.Value.LinkUrl is { } spaPage)
+        {
+            return new Uri(QueryHelpers.AddQueryString(spaPage, "token", token));
+        }
+
+        var baseUri = urls.Value.BaseUri;
+        var uri = links.GetUriByName(
+            ActivationApi.EndpointName,
+            new { token },
+            baseUri.Scheme,
+            new HostString(baseUri.Authority),
+            new PathString(baseUri.AbsolutePath.TrimEnd('/')))
+            ?? throw new InvalidOperationException($"No endpoint is named '{ActivationApi.EndpointName}'.");
+        return new Uri(uri);
+    }
+}

@@ -1,0 +1,91 @@
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+
+namespace Accounts.Api.Accounts;
+
+/// <summary>
+/// PBKDF2-HMAC-SHA512 through ASP.NET Core Identity's <see cref="PasswordHasher{TUser}"/>, whose
+/// self-describing format records the iteration count so the cost can be raised later.
+/// Hashing burns a core for a long time, so it runs on its own threads, one per core: a flood of
+/// registrations queues here instead of taking the thread pool that every other request needs.
+/// </summary>
+public sealed class PasswordHashing : IDisposable
+{
+    private readonly PasswordHasher<Account> _hasher;
+    private readonly Channel<Action> _work = Channel.CreateBounded<Action>(new BoundedChannelOptions(4096)
+    {
+        FullMode = BoundedChannelFullMode.Wait,
+    });
+
+    private readonly Thread[] _threads;
+
+    public PasswordHashing(IOptions<PasswordOptions> options)
+    {
+        _hasher = new PasswordHasher<Account>(Options.Create(new PasswordHasherOptions
+        {
+            CompatibilityMode = PasswordHasherCompatibilityMode.IdentityV3,
+            IterationCount = options.Value.Iterations,
+        }));
+        _threads = new Thread[Environment.ProcessorCount];
+        for (var i = 0; i < _threads.Length; i++)
+        {
+            _threads[i] = new Thread(Run) { IsBackground = true, Name = $"password-hashing-{i}" };
+            _threads[i].Start();
+        }
+    }
+
+    /// <summary>How many hashes may run at once: the core count.</summary>
+    public int Concurrency => _threads.Length;
+
+    public Task<string> HashAsync(string password, CancellationToken cancellationToken = default) =>
+        RunAsync(() => _hasher.HashPassword(Account.Instance, password), cancellationToken);
+
+    public Task<PasswordVerificationResult> VerifyAsync(string hash, string password, CancellationToken cancellationToken = default) =>
+        RunAsync(() => _hasher.VerifyHashedPassword(Account.Instance, hash, password), cancellationToken);
+
+    private async Task<T> RunAsync<T>(Func<T> work, CancellationToken cancellationToken)
+    {
+        var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await _work.Writer.WriteAsync(
+            () =>
+            {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    completion.TrySetCanceled(cancellationToken);
+                    return;
+                }
+
+                try
+                {
+                    completion.TrySetResult(work());
+                }
+                catch (Exception ex)
+                {
+                    completion.TrySetException(ex);
+                }
+            },
+            cancellationToken);
+        return await completion.Task;
+    }
+
+    private void Run()
+    {
+        var reader = _work.Reader;
+        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        {
+            while (reader.TryRead(out var item))
+            {
+                item();
+            }
+        }
+    }
+
+    public void Dispose() => _work.Writer.TryComplete();
+
+    /// <summary>The hasher's user type; PBKDF2 does not look at it.</summary>
+    public sealed class Account
+    {
+        public static readonly Account Instance = new();
+    }
+}

@@ -1,0 +1,67 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using FluentValidation;
+
+namespace Accounts.Api.Accounts;
+
+/// <summary>The registration field rules of the HTTP contract.</summary>
+public sealed partial class RegisterRequestValidator : AbstractValidator<RegisterRequest>
+{
+    public const int UsernameMinLength = 3;
+    public const int UsernameMaxLength = 32;
+    public const int PasswordMinLength = 8;
+    public const int PasswordMaxLength = 128;
+
+    /// <summary>The earliest birthday taken as real.</summary>
+    public static readonly DateOnly EarliestBirthday = new(1900, 1, 1);
+
+    public RegisterRequestValidator(PasswordStrength strength, TimeProvider time)
+    {
+        RuleFor(r => r.Username)
+            .Cascade(CascadeMode.Stop)
+            .NotEmpty().WithMessage("Username is required.")
+            .Must(u => CountCharacters(u!) is >= UsernameMinLength and <= UsernameMaxLength)
+            .WithMessage($"Username must be {UsernameMinLength} to {UsernameMaxLength} characters long.")
+            .Must(u => UsernamePattern().IsMatch(u!))
+            .WithMessage("Username may contain only letters, digits, '_', '.' and '-'.");
+
+        RuleFor(r => r.Email)
+            .Cascade(CascadeMode.Stop)
+            .NotEmpty().WithMessage("Email is required.")
+            .MaximumLength(EmailAddresses.MaxLength).WithMessage($"Email must be at most {EmailAddresses.MaxLength} characters long.")
+            .Must(EmailAddresses.IsValid).WithMessage("Email is not a valid email address.");
+
+        RuleFor(r => r.Password)
+            .Cascade(CascadeMode.Stop)
+            .NotEmpty().WithMessage("Password is required.")
+            .Length(PasswordMinLength, PasswordMaxLength)
+            .WithMessage($"Password must be {PasswordMinLength} to {PasswordMaxLength} characters long.")
+            .Must((request, password) => strength.Score(password!, request.Username, request.Email) >= PasswordStrength.MinimumScore)
+            .WithMessage("Password is too easy to guess: use a longer phrase, and not your username or email.");
+
+        RuleFor(r => r.ConfirmPassword)
+            .Cascade(CascadeMode.Stop)
+            .NotEmpty().WithMessage("Confirm the password.")
+            .Equal(r => r.Password).WithMessage("Passwords do not match.");
+
+        RuleFor(r => r.Birthday)
+            .Cascade(CascadeMode.Stop)
+            .Must(b => TryParseDate(b, out _)).WithMessage("Birthday must be a date in the form yyyy-MM-dd.")
+            .Must(b => TryParseDate(b, out var date) && date < DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime))
+            .WithMessage("Birthday must be in the past.")
+            .Must(b => TryParseDate(b, out var date) && date >= EarliestBirthday)
+            .WithMessage($"Birthday must not be before {EarliestBirthday:yyyy-MM-dd}.")
+            .When(r => r.Birthday is not null);
+    }
+
+    /// <summary>Parses an ISO calendar date, <c>yyyy-MM-dd</c> and nothing else.</summary>
+    public static bool TryParseDate(string? value, out DateOnly date) =>
+        DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out date);
+
+    /// <summary>Characters as a person counts them in a name: Unicode code points, not UTF-16 units.</summary>
+    private static int CountCharacters(string value) => value.EnumerateRunes().Count();
+
+    /// <summary>Letters of any script (with their combining marks), digits, '_', '.', '-'.</summary>
+    [GeneratedRegex(@"^[\p{L}\p{M}\p{Nd}_.\-]+\z")]
+    private static partial Regex UsernamePattern();
+}

@@ -1,0 +1,89 @@
+using System.Data;
+using Accounts.Api.Storage;
+using Dapper;
+
+namespace Accounts.Api.Accounts;
+
+public static class AccountStatus
+{
+    public const string PendingActivation = "pending_activation";
+    public const string Active = "active";
+}
+
+/// <summary>A row of <c>users</c>.</summary>
+public sealed class User
+{
+    public Guid Id { get; init; }
+
+    public string Username { get; init; } = "";
+
+    public string Email { get; init; } = "";
+
+    public string PasswordHash { get; init; } = "";
+
+    public DateOnly? Birthday { get; init; }
+
+    public string Language { get; init; } = Languages.Default;
+
+    public string Status { get; init; } = AccountStatus.PendingActivation;
+
+    public DateTimeOffset CreatedAt { get; init; }
+
+    public DateTimeOffset? ActivatedAt { get; init; }
+}
+
+/// <summary>The <c>users</c> table.</summary>
+public sealed class UserStore(Database database)
+{
+    private const string Columns = "id, username, email, password_hash, birthday, language, status, created_at, activated_at";
+
+    public async Task<User?> FindAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        const string sql = $"SELECT {Columns} FROM users WHERE id = @Id;";
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<User>(sql, new { Id = id });
+    }
+
+    public static Task<User?> FindByEmailAsync(IDbConnection connection, IDbTransaction transaction, string email)
+    {
+        const string sql = $"SELECT {Columns} FROM users WHERE email_key = @EmailKey;";
+        return connection.QuerySingleOrDefaultAsync<User>(sql, new { EmailKey = Normalization.Key(email) }, transaction);
+    }
+
+    public static Task<bool> UsernameExistsAsync(IDbConnection connection, IDbTransaction transaction, string username)
+    {
+        const string sql = "SELECT EXISTS (SELECT 1 FROM users WHERE username_key = @UsernameKey);";
+        return connection.ExecuteScalarAsync<bool>(sql, new { UsernameKey = Normalization.Key(username) }, transaction);
+    }
+
+    public static Task InsertAsync(IDbConnection connection, IDbTransaction transaction, User user)
+    {
+        const string sql = """
+            INSERT INTO users (id, username, username_key, email, email_key, password_hash, birthday, language, status, created_at)
+            VALUES (@Id, @Username, @UsernameKey, @Email, @EmailKey, @PasswordHash, @Birthday, @Language, @Status, @CreatedAt);
+            """;
+        return connection.ExecuteAsync(sql, new
+        {
+            user.Id,
+            user.Username,
+            UsernameKey = Normalization.Key(user.Username),
+            user.Email,
+            EmailKey = Normalization.Key(user.Email),
+            user.PasswordHash,
+            user.Birthday,
+            user.Language,
+            user.Status,
+            user.CreatedAt,
+        }, transaction);
+    }
+
+    /// <summary>Activates a pending account; false when it was not pending.</summary>
+    public static async Task<bool> ActivateAsync(IDbConnection connection, IDbTransaction transaction, Guid id, DateTimeOffset now)
+    {
+        const string sql = """
+            UPDATE users SET status = 'active', activated_at = @Now
+            WHERE id = @Id AND status = 'pending_activation';
+            """;
+        return await connection.ExecuteAsync(sql, new { Id = id, Now = now }, transaction) == 1;
+    }
+}

@@ -1,0 +1,29 @@
+using Microsoft.Extensions.Options;
+
+namespace Accounts.Api.Email;
+
+public static class EmailExtensions
+{
+    /// <summary>The outbox, its wake-up channel, the delivery worker and the configured transport.</summary>
+    public static IServiceCollection AddEmailDelivery(this IServiceCollection services)
+    {
+        services.AddOptions<EmailOptions>().BindConfiguration(EmailOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<EmailOptions>, EmailOptionsValidator>();
+        services.AddSingleton<OutboxStore>();
+        services.AddSingleton<OutboxSignal>();
+        services.AddSingleton<IEmailTransport>(provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<EmailOptions>>().Value;
+            return options.Transport switch
+            {
+                EmailTransportKind.Smtp => ActivatorUtilities.CreateInstance<SmtpEmailTransport>(provider),
+                EmailTransportKind.Log => ActivatorUtilities.CreateInstance<LogEmailTransport>(provider),
+                _ => ActivatorUtilities.CreateInstance<PickupEmailTransport>(
+                    provider,
+                    Path.GetFullPath(options.PickupDirectory, provider.GetRequiredService<IHostEnvironment>().ContentRootPath)),
+            };
+        });
+        services.AddHostedService<EmailDeliveryService>();
+        return services;
+    }
+}

@@ -1,0 +1,81 @@
+using Microsoft.Extensions.Options;
+using MimeKit;
+
+namespace Accounts.Api.Email;
+
+/// <summary>The cross-field rules data annotations cannot say; every message names its key.</summary>
+public sealed class EmailOptionsValidator : IValidateOptions<EmailOptions>
+{
+    public ValidateOptionsResult Validate(string? name, EmailOptions options)
+    {
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.PickupDirectory))
+        {
+            failures.Add("Email:PickupDirectory must not be empty.");
+        }
+
+        if (options.From is not null && !MailboxAddress.TryParse(options.From, out _))
+        {
+            failures.Add($"Email:From '{options.From}' is not an email address.");
+        }
+
+        if (options.Smtp.Port is < 1 or > 65535)
+        {
+            failures.Add("Email:Smtp:Port must be between 1 and 65535.");
+        }
+
+        if (options.Transport == EmailTransportKind.Smtp && string.IsNullOrWhiteSpace(options.Smtp.Host))
+        {
+            failures.Add("Email:Smtp:Host is required when Email:Transport is 'Smtp'.");
+        }
+
+        if (!string.IsNullOrEmpty(options.Smtp.Username) && string.IsNullOrEmpty(options.Smtp.Password))
+        {
+            failures.Add("Email:Smtp:Password is required when Email:Smtp:Username is set "
+                + "(set it with user-secrets or the Email__Smtp__Password environment variable).");
+        }
+
+        if (options.Smtp.Timeout <= TimeSpan.Zero)
+        {
+            failures.Add("Email:Smtp:Timeout must be positive.");
+        }
+
+        var delivery = options.Delivery;
+        if (delivery.Connections is < 1 or > 64)
+        {
+            failures.Add("Email:Delivery:Connections must be between 1 and 64.");
+        }
+
+        if (delivery.MaxAttempts < 1)
+        {
+            failures.Add("Email:Delivery:MaxAttempts must be at least 1.");
+        }
+
+        if (delivery.BatchSize is < 1 or > 10_000)
+        {
+            failures.Add("Email:Delivery:BatchSize must be between 1 and 10000.");
+        }
+
+        if (delivery.InitialBackoff <= TimeSpan.Zero)
+        {
+            failures.Add("Email:Delivery:InitialBackoff must be positive.");
+        }
+
+        if (delivery.MaxBackoff < delivery.InitialBackoff)
+        {
+            failures.Add("Email:Delivery:MaxBackoff must not be less than Email:Delivery:InitialBackoff.");
+        }
+
+        if (delivery.Lease <= TimeSpan.Zero)
+        {
+            failures.Add("Email:Delivery:Lease must be positive.");
+        }
+
+        if (delivery.SweepInterval <= TimeSpan.Zero)
+        {
+            failures.Add("Email:Delivery:SweepInterval must be positive.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,31 @@
+namespace Accounts.Api.Email;
+
+/// <summary>
+/// What to send, as stored in the outbox: the kind of mail, who gets it, whom it is about and
+/// in which language. Never a secret: a link's token is made when the mail is composed.
+/// </summary>
+public sealed record OutboxMessage(
+    long Id,
+    string Kind,
+    IReadOnlyList<string> Recipients,
+    Guid? UserId,
+    string Language,
+    int Attempts,
+    DateTimeOffset CreatedAt);
+
+/// <summary>A message to put in the outbox.</summary>
+public sealed record NewOutboxMessage(string Kind, IReadOnlyList<string> Recipients, Guid? UserId, string Language);
+
+/// <summary>A composed mail: its subject and bodies, and the link it exists to deliver, if any.</summary>
+/// <param name="ActionUrl">Logged by the development transports so a person can follow it without a mailbox.</param>
+public sealed record EmailContent(string Subject, string TextBody, string? HtmlBody, Uri? ActionUrl = null);
+
+/// <summary>
+/// Turns an outbox row of one kind into a mail. A feature registers one per kind it sends,
+/// keyed by the kind: <c>services.AddKeyedScoped&lt;IEmailComposer, X&gt;("kind")</c>.
+/// </summary>
+public interface IEmailComposer
+{
+    /// <summary>The mail to send, or <c>null</c> when there is no longer anything to say (the row is then skipped).</summary>
+    Task<EmailContent?> ComposeAsync(OutboxMessage message, CancellationToken cancellationToken);
+}

@@ -1,0 +1,164 @@
+using System.Collections.Concurrent;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using Microsoft.Extensions.Options;
+using MimeKit;
+
+namespace Accounts.Api.Email;
+
+/// <summary>
+/// Sends through an SMTP relay with MailKit. Connections stay open and are reused for many
+/// messages; each <see cref="SmtpClient"/> serves one send at a time (it is not thread-safe), and
+/// at most <c>Email:Delivery:Connections</c> of them exist at once.
+/// </summary>
+public sealed partial class SmtpEmailTransport : IEmailTransport, IAsyncDisposable
+{
+    /// <summary>A connection idle longer than this is checked with NOOP before it is reused.</summary>
+    private static readonly TimeSpan IdleCheckAfter = TimeSpan.FromSeconds(30);
+
+    private readonly SmtpOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<SmtpEmailTransport> _logger;
+    private readonly SemaphoreSlim _connections;
+    private readonly ConcurrentBag<PooledClient> _idle = [];
+
+    public SmtpEmailTransport(IOptions<EmailOptions> options, TimeProvider time, ILogger<SmtpEmailTransport> logger)
+    {
+        _options = options.Value.Smtp;
+        _time = time;
+        _logger = logger;
+        _connections = new SemaphoreSlim(options.Value.Delivery.Connections);
+    }
+
+    public async Task SendAsync(MimeMessage message, Uri? actionUrl, CancellationToken cancellationToken)
+    {
+        await _connections.WaitAsync(cancellationToken);
+        PooledClient? pooled = null;
+        try
+        {
+            pooled = await RentAsync(cancellationToken);
+            await pooled.Client.SendAsync(message, cancellationToken);
+            pooled.LastUsed = _time.GetUtcNow();
+            _idle.Add(pooled);
+            pooled = null;
+        }
+        catch (SmtpCommandException)
+        {
+            // The server refused this message but the session is intact: keep the connection.
+            if (pooled is { Client.IsConnected: true })
+            {
+                pooled.LastUsed = _time.GetUtcNow();
+                _idle.Add(pooled);
+                pooled = null;
+            }
+
+            throw;
+        }
+        finally
+        {
+            if (pooled is not null)
+            {
+                await CloseAsync(pooled.Client);
+            }
+
+            _connections.Release();
+        }
+    }
+
+    private async Task<PooledClient> RentAsync(CancellationToken cancellationToken)
+    {
+        while (_idle.TryTake(out var pooled))
+        {
+            if (pooled.Client.IsConnected && await IsAliveAsync(pooled, cancellationToken))
+            {
+                return pooled;
+            }
+
+            await CloseAsync(pooled.Client);
+        }
+
+        var client = new SmtpClient { Timeout = (int)_options.Timeout.TotalMilliseconds };
+        try
+        {
+            await client.ConnectAsync(_options.Host ?? "", _options.Port, ToSocketOptions(_options.Security), cancellationToken);
+            if (!string.IsNullOrEmpty(_options.Username))
+            {
+                await client.AuthenticateAsync(_options.Username, _options.Password ?? "", cancellationToken);
+            }
+        }
+        catch
+        {
+            await CloseAsync(client);
+            throw;
+        }
+
+        LogConnected(_options.Host!, _options.Port, client.IsSecure);
+        return new PooledClient(client) { LastUsed = _time.GetUtcNow() };
+    }
+
+    private async Task<bool> IsAliveAsync(PooledClient pooled, CancellationToken cancellationToken)
+    {
+        if (_time.GetUtcNow() - pooled.LastUsed < IdleCheckAfter)
+        {
+            return true;
+        }
+
+        try
+        {
+            await pooled.Client.NoOpAsync(cancellationToken);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task CloseAsync(SmtpClient client)
+    {
+        try
+        {
+            if (client.IsConnected)
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await client.DisconnectAsync(quit: true, timeout.Token);
+            }
+        }
+        catch (Exception)
+        {
+            // The connection is being thrown away; a failed QUIT changes nothing.
+        }
+        finally
+        {
+            client.Dispose();
+        }
+    }
+
+    internal static SecureSocketOptions ToSocketOptions(SmtpSecurity security) => security switch
+    {
+        SmtpSecurity.None => SecureSocketOptions.None,
+        SmtpSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
+        SmtpSecurity.StartTls => SecureSocketOptions.StartTls,
+        _ => SecureSocketOptions.Auto,
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        while (_idle.TryTake(out var pooled))
+        {
+            await CloseAsync(pooled.Client);
+        }
+
+        _connections.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Connected to SMTP server {Host}:{Port} (TLS: {Secure})")]
+    private partial void LogConnected(string host, int port, bool secure);
+
+    private sealed class PooledClient(SmtpClient client)
+    {
+        public SmtpClient Client { get; } = client;
+
+        public DateTimeOffset LastUsed { get; set; }
+    }
+}

@@ -1,0 +1,39 @@
+using Microsoft.OpenApi;
+
+namespace Accounts.Api.Infrastructure;
+
+/// <summary>Swagger UI at <c>/swagger</c> and the document at <c>/swagger/v1/swagger.json</c>; on unless <c>Swagger:Enabled</c> is false.</summary>
+public static class OpenApi
+{
+    public static IServiceCollection AddApiDocumentation(this IServiceCollection services)
+    {
+        services.AddEndpointsApiExplorer();
+        services.AddSwaggerGen(options =>
+        {
+            options.SwaggerDoc("v1", new OpenApiInfo
+            {
+                Title = "Accounts API",
+                Version = "v1",
+                Description = "Register accounts and activate them from an emailed link. Every error is "
+                    + "application/problem+json (RFC 9457) with a stable `code`.",
+            });
+            var xml = Path.Combine(AppContext.BaseDirectory, $"{typeof(OpenApi).Assembly.GetName().Name}.xml");
+            if (File.Exists(xml))
+            {
+                options.IncludeXmlComments(xml);
+            }
+        });
+        return services;
+    }
+
+    public static WebApplication UseApiDocumentation(this WebApplication app)
+    {
+        if (app.Configuration.GetValue("Swagger:Enabled", defaultValue: true))
+        {
+            app.UseSwagger();
+            app.UseSwaggerUI(options => options.DocumentTitle = "Accounts API");
+        }
+
+        return app;
+    }
+}

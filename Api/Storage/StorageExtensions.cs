@@ -1,0 +1,35 @@
+namespace Accounts.Api.Storage;
+
+public static partial class StorageExtensions
+{
+    /// <summary>Registers the SQLite database; it is created and migrated when the host starts.</summary>
+    public static IServiceCollection AddStorage(this IServiceCollection services)
+    {
+        TypeHandlers.Register();
+        services.AddOptions<DatabaseOptions>()
+            .BindConfiguration(DatabaseOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<Database>();
+        services.AddHostedService<MigrationService>();
+        return services;
+    }
+
+    /// <summary>Applies migrations before any other hosted service or request runs.</summary>
+    private sealed partial class MigrationService(Database database, ILogger<MigrationService> logger) : IHostedService
+    {
+        public async Task StartAsync(CancellationToken cancellationToken)
+        {
+            var applied = await Migrations.ApplyAsync(database, cancellationToken);
+            if (applied > 0)
+            {
+                LogMigrated(applied, database.FilePath, Migrations.LatestVersion);
+            }
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Applied {Count} migration(s) to {Path}; schema version {Version}")]
+        private partial void LogMigrated(int count, string path, int version);
+    }
+}

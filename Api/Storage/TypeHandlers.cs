@@ -1,0 +1,77 @@
+using System.Data;
+using System.Globalization;
+using Dapper;
+
+namespace Accounts.Api.Storage;
+
+/// <summary>
+/// How our types sit in SQLite, which stores only integers, reals, text and blobs: a
+/// <see cref="Guid"/> as text, a <see cref="DateTimeOffset"/> as Unix milliseconds (UTC, so it
+/// compares and sorts as a number), a <see cref="DateOnly"/> as <c>yyyy-MM-dd</c>.
+/// </summary>
+public static class TypeHandlers
+{
+    private static int _registered;
+
+    public static void Register()
+    {
+        if (Interlocked.Exchange(ref _registered, 1) == 1)
+        {
+            return;
+        }
+
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
+        Add(new GuidHandler());
+        Add(new DateTimeOffsetHandler());
+        Add(new DateOnlyHandler());
+    }
+
+    private static void Add<T>(SqlMapper.TypeHandler<T> handler)
+        where T : struct
+    {
+        // Dapper maps these types itself and ignores a handler for parameters until the built-in mapping is removed.
+        SqlMapper.RemoveTypeMap(typeof(T));
+        SqlMapper.RemoveTypeMap(typeof(T?));
+        SqlMapper.AddTypeHandler(handler);
+    }
+
+    private sealed class GuidHandler : SqlMapper.TypeHandler<Guid>
+    {
+        public override void SetValue(IDbDataParameter parameter, Guid value)
+        {
+            parameter.DbType = DbType.String;
+            parameter.Value = value.ToString("D");
+        }
+
+        public override Guid Parse(object value) => value switch
+        {
+            string text => Guid.ParseExact(text, "D"),
+            byte[] bytes => new Guid(bytes),
+            _ => throw new DataException($"Cannot read a Guid from {value.GetType().Name}."),
+        };
+    }
+
+    private sealed class DateTimeOffsetHandler : SqlMapper.TypeHandler<DateTimeOffset>
+    {
+        public override void SetValue(IDbDataParameter parameter, DateTimeOffset value)
+        {
+            parameter.DbType = DbType.Int64;
+            parameter.Value = value.ToUnixTimeMilliseconds();
+        }
+
+        public override DateTimeOffset Parse(object value) =>
+            DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(value, CultureInfo.InvariantCulture));
+    }
+
+    private sealed class DateOnlyHandler : SqlMapper.TypeHandler<DateOnly>
+    {
+        public override void SetValue(IDbDataParameter parameter, DateOnly value)
+        {
+            parameter.DbType = DbType.String;
+            parameter.Value = value.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        }
+
+        public override DateOnly Parse(object value) =>
+            DateOnly.ParseExact((string)value, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+    }
+}
