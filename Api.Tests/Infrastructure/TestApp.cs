@@ -1,0 +1,159 @@
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Accounts.Api.Tests.Infrastructure;
+
+/// <summary>
+/// The real app on Kestrel over loopback TCP, with its own SQLite file in a temporary folder and
+/// mail sent through MailKit to a <see cref="TestSmtpServer"/>. One per test.
+/// </summary>
+public sealed class TestApp : IAsyncDisposable
+{
+    /// <summary>Where mailed links point; deliberately not the address the tests call.</summary>
+    public const string PublicBaseUrl = "https://accounts.example.test";
+
+    private readonly Factory _factory;
+    private readonly bool _ownsDirectory;
+
+    private TestApp(Factory factory, TestSmtpServer? smtp, string directory, bool ownsDirectory, FakeTimeProvider? time)
+    {
+        _factory = factory;
+        _ownsDirectory = ownsDirectory;
+        Smtp = smtp;
+        Directory = directory;
+        Time = time;
+        factory.UseKestrel(0);
+        factory.StartServer();
+        var addresses = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!;
+        BaseAddress = new Uri(addresses.Addresses.First());
+        Client = new HttpClient { BaseAddress = BaseAddress };
+    }
+
+    public TestSmtpServer? Smtp { get; }
+
+    public string Directory { get; }
+
+    public string DatabasePath => Path.Combine(Directory, "accounts.db");
+
+    public FakeTimeProvider? Time { get; }
+
+    public Uri BaseAddress { get; }
+
+    public HttpClient Client { get; }
+
+    public IServiceProvider Services => _factory.Services;
+
+    /// <summary>
+    /// Starts the app. <paramref name="settings"/> override the test defaults (fast hashing, SMTP to
+    /// <paramref name="smtp"/>); pass <paramref name="directory"/> to reuse an earlier app's database.
+    /// </summary>
+    public static TestApp Start(
+        TestSmtpServer? smtp,
+        IDictionary<string, string?>? settings = null,
+        FakeTimeProvider? time = null,
+        string? directory = null)
+    {
+        var ownsDirectory = directory is null;
+        directory ??= System.IO.Directory.CreateTempSubdirectory("accounts-tests-").FullName;
+        var configuration = new Dictionary<string, string?>
+        {
+            ["PublicBaseUrl"] = PublicBaseUrl,
+            ["Database:ConnectionString"] = $"Data Source={Path.Combine(directory, "accounts.db")}",
+            ["Passwords:Iterations"] = "1000",
+            ["Email:Transport"] = smtp is null ? "Pickup" : "Smtp",
+            ["Email:PickupDirectory"] = Path.Combine(directory, "mail"),
+            ["Email:From"] = "accounts@example.test",
+            ["Email:Smtp:Host"] = "127.0.0.1",
+            ["Email:Smtp:Port"] = smtp?.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "25",
+            ["Email:Smtp:Security"] = "None",
+            ["Email:Smtp:Timeout"] = "00:00:05",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            configuration[key] = value;
+        }
+
+        return new TestApp(new Factory(configuration, time), smtp, directory, ownsDirectory, time);
+    }
+
+    /// <summary>A fresh app with its own SMTP server, for the common case.</summary>
+    public static TestApp StartWithSmtp(out TestSmtpServer smtp, IDictionary<string, string?>? settings = null, FakeTimeProvider? time = null)
+    {
+        smtp = new TestSmtpServer();
+        return Start(smtp, settings, time);
+    }
+
+    public Task<HttpResponseMessage> RegisterAsync(
+        string username, string email, string password = TestData.StrongPassword, string? birthday = null, string? language = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/register")
+        {
+            Content = JsonContent.Create(new { username, email, password, confirmPassword = password, birthday }),
+        };
+        if (language is not null)
+        {
+            request.Headers.AcceptLanguage.ParseAdd(language);
+        }
+
+        return Client.SendAsync(request);
+    }
+
+    /// <summary>The path and query of a mailed link, to call on this app instead of <see cref="PublicBaseUrl"/>.</summary>
+    public static string PathOf(Uri link) => link.PathAndQuery;
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        if (Smtp is not null)
+        {
+            await Smtp.DisposeAsync();
+        }
+
+        if (_ownsDirectory)
+        {
+            try
+            {
+                System.IO.Directory.Delete(Directory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Best effort: the OS cleans temporary folders.
+            }
+        }
+    }
+
+    /// <summary>Keeps the database folder for a second app, as a restart would.</summary>
+    public async Task StopAsync()
+    {
+        Client.Dispose();
+        await _factory.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+    }
+
+    private sealed class Factory(IDictionary<string, string?> settings, FakeTimeProvider? time) : WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            builder.UseEnvironment("Testing");
+            builder.ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(settings));
+            if (time is not null)
+            {
+                builder.ConfigureServices(services => services.Replace(ServiceDescriptor.Singleton<TimeProvider>(time)));
+            }
+        }
+    }
+}
+
+public static class TestData
+{
+    public const string StrongPassword = "correct horse battery staple";
+}
