@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using Dapper;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -59,7 +60,8 @@ public sealed class TestApp : IAsyncDisposable
         TestSmtpServer? smtp,
         IDictionary<string, string?>? settings = null,
         FakeTimeProvider? time = null,
-        string? directory = null)
+        string? directory = null,
+        Action<IServiceCollection>? services = null)
     {
         var ownsDirectory = directory is null;
         directory ??= System.IO.Directory.CreateTempSubdirectory("accounts-tests-").FullName;
@@ -82,7 +84,7 @@ public sealed class TestApp : IAsyncDisposable
             configuration[key] = value;
         }
 
-        return new TestApp(new Factory(configuration, time), smtp, directory, ownsDirectory, time);
+        return new TestApp(new Factory(configuration, time, services), smtp, directory, ownsDirectory, time);
     }
 
     /// <summary>A fresh app with its own SMTP server, for the common case.</summary>
@@ -105,6 +107,21 @@ public sealed class TestApp : IAsyncDisposable
         }
 
         return Client.SendAsync(request);
+    }
+
+    /// <summary>Runs a query on the app's database file through a connection of the test's own.</summary>
+    public async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? parameters = null)
+    {
+        await using var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
+        await connection.OpenAsync();
+        return [.. await connection.QueryAsync<T>(sql, parameters)];
+    }
+
+    public async Task<T> ScalarAsync<T>(string sql, object? parameters = null)
+    {
+        await using var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
+        await connection.OpenAsync();
+        return (await connection.ExecuteScalarAsync<T>(sql, parameters))!;
     }
 
     /// <summary>The path and query of a mailed link, to call on this app instead of <see cref="PublicBaseUrl"/>.</summary>
@@ -139,7 +156,8 @@ public sealed class TestApp : IAsyncDisposable
         SqliteConnection.ClearAllPools();
     }
 
-    private sealed class Factory(IDictionary<string, string?> settings, FakeTimeProvider? time) : WebApplicationFactory<Program>
+    private sealed class Factory(IDictionary<string, string?> settings, FakeTimeProvider? time, Action<IServiceCollection>? services)
+        : WebApplicationFactory<Program>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
@@ -147,7 +165,12 @@ public sealed class TestApp : IAsyncDisposable
             builder.ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(settings));
             if (time is not null)
             {
-                builder.ConfigureServices(services => services.Replace(ServiceDescriptor.Singleton<TimeProvider>(time)));
+                builder.ConfigureServices(s => s.Replace(ServiceDescriptor.Singleton<TimeProvider>(time)));
+            }
+
+            if (services is not null)
+            {
+                builder.ConfigureServices(services);
             }
         }
     }
