@@ -42,6 +42,7 @@ public sealed class TestSmtpServer : IAsyncDisposable
     private readonly Channel<ReceivedMail> _inbox = Channel.CreateUnbounded<ReceivedMail>();
     private readonly List<ReceivedMail> _received = [];
     private readonly Task _acceptLoop;
+    private int _disposed;
 
     public TestSmtpServer()
     {
@@ -51,6 +52,12 @@ public sealed class TestSmtpServer : IAsyncDisposable
     }
 
     public int Port { get; }
+
+    /// <summary>
+    /// Replaces the server's reply to a command: called with each command line, it returns the
+    /// reply to send instead (for example "550 5.1.1 No such user"), or null for the normal one.
+    /// </summary>
+    public Func<string, string?>? ReplyOverride { get; set; }
 
     /// <summary>Every mail received so far, in order.</summary>
     public IReadOnlyList<ReceivedMail> Received
@@ -141,6 +148,12 @@ public sealed class TestSmtpServer : IAsyncDisposable
             var recipients = new List<string>();
             while (await reader.ReadLineAsync(_stopping.Token) is { } line)
             {
+                if (ReplyOverride?.Invoke(line) is { } reply)
+                {
+                    await writer.WriteLineAsync(reply);
+                    continue;
+                }
+
                 var verb = (line.Length >= 4 ? line[..4] : line).ToUpperInvariant();
                 switch (verb)
                 {
@@ -213,6 +226,11 @@ public sealed class TestSmtpServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync();
         _listener.Stop();
         try

@@ -1,8 +1,7 @@
-using System.Text.Json;
 using Accounts.Api.Email;
 using Accounts.Api.Storage;
 using Dapper;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Accounts.Api.Infrastructure;
@@ -25,28 +24,34 @@ public static class Health
 
     public static IEndpointRouteBuilder MapApiHealthChecks(this IEndpointRouteBuilder routes)
     {
-        routes.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync })
-            .WithTags("Health").WithDisplayName("Liveness");
-        routes.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync })
-            .WithTags("Health").WithDisplayName("Readiness");
+        var group = routes.MapGroup("/health").WithTags("Health");
+        group.MapGet("/live", () => TypedResults.Ok(new HealthResponse("Healthy", new Dictionary<string, Dictionary<string, object>>())))
+            .WithName("Live")
+            .WithSummary("The process answers");
+        group.MapGet("/ready", Ready)
+            .WithName("Ready")
+            .WithSummary("The database answers; the outbox's pending and dead counts")
+            .WithDescription("Dead letters make the status Degraded, still 200; an unreachable database is a 503.")
+            .Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable);
         return routes;
     }
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
-    private static Task WriteAsync(HttpContext context, HealthReport report)
+    public static async Task<JsonHttpResult<HealthResponse>> Ready(HealthCheckService health, HttpContext context)
     {
-        context.Response.ContentType = "application/json; charset=utf-8";
+        var report = await health.CheckHealthAsync(c => c.Tags.Contains(ReadyTag), context.RequestAborted);
         context.Response.Headers.CacheControl = "no-store";
-        var body = new
-        {
-            status = report.Status.ToString(),
-            checks = report.Entries.ToDictionary(
+        var body = new HealthResponse(
+            report.Status.ToString(),
+            report.Entries.ToDictionary(
                 e => e.Key,
-                e => (object)new Dictionary<string, object>(e.Value.Data) { ["status"] = e.Value.Status.ToString() }),
-        };
-        return context.Response.WriteAsync(JsonSerializer.Serialize(body, Json));
+                e => new Dictionary<string, object>(e.Value.Data) { ["status"] = e.Value.Status.ToString() }));
+        return TypedResults.Json(body, statusCode: report.Status == HealthStatus.Unhealthy
+            ? StatusCodes.Status503ServiceUnavailable
+            : StatusCodes.Status200OK);
     }
+
+    /// <summary>The overall status (Healthy, Degraded, Unhealthy) and each check's status and figures.</summary>
+    public sealed record HealthResponse(string Status, Dictionary<string, Dictionary<string, object>> Checks);
 
     private sealed class DatabaseHealthCheck(Database database) : IHealthCheck
     {

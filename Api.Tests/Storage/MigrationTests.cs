@@ -1,0 +1,84 @@
+using Accounts.Api.Storage;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Accounts.Api.Tests.Storage;
+
+public sealed class MigrationTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("accounts-migrations-").FullName;
+
+    [Fact]
+    public async Task Migrations_create_the_schema_once_and_do_nothing_the_second_time()
+    {
+        using var database = CreateDatabase();
+
+        var first = await Migrations.ApplyAsync(database);
+        var second = await Migrations.ApplyAsync(database);
+
+        Assert.Equal(Migrations.LatestVersion, first);
+        Assert.Equal(0, second);
+        await using var connection = await database.OpenAsync();
+        Assert.Equal(Migrations.LatestVersion, await connection.ExecuteScalarAsync<int>("PRAGMA user_version;"));
+        Assert.Equal(["account_tokens", "outbox", "users"],
+            (await connection.QueryAsync<string>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name;")).ToArray());
+    }
+
+    [Fact]
+    public async Task The_database_runs_in_WAL_mode_with_foreign_keys_enforced()
+    {
+        using var database = CreateDatabase();
+        await Migrations.ApplyAsync(database);
+        await using var connection = await database.OpenAsync();
+
+        Assert.Equal("wal", await connection.ExecuteScalarAsync<string>("PRAGMA journal_mode;"));
+        Assert.Equal(1, await connection.ExecuteScalarAsync<int>("PRAGMA foreign_keys;"));
+        var orphan = await Assert.ThrowsAsync<SqliteException>(() => connection.ExecuteAsync(
+            "INSERT INTO account_tokens (token_hash, user_id, purpose, created_at, expires_at) VALUES (x'00', 'nobody', 'activation', 0, 0);"));
+        Assert.Equal(19, orphan.SqliteErrorCode); // SQLITE_CONSTRAINT
+    }
+
+    [Fact]
+    public async Task Type_handlers_round_trip_guids_times_and_dates()
+    {
+        using var database = CreateDatabase();
+        await using var connection = await database.OpenAsync();
+        var id = Guid.NewGuid();
+        var at = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123);
+        var day = new DateOnly(1990, 5, 17);
+
+        var row = await connection.QuerySingleAsync<(Guid Id, DateTimeOffset At, DateOnly Day, string IdText, long AtNumber)>(
+            "SELECT @Id, @At, @Day, @Id, @At;", new { Id = id, At = at, Day = day });
+
+        Assert.Equal((id, at, day), (row.Id, row.At, row.Day));
+        Assert.Equal(id.ToString("D"), row.IdText);
+        Assert.Equal(1_700_000_000_123, row.AtNumber);
+    }
+
+    private Database CreateDatabase()
+    {
+        TypeHandlers.Register();
+        var options = Options.Create(new DatabaseOptions { ConnectionString = $"Data Source={Path.Combine(_directory, "test.db")}" });
+        return new Database(options, new Environment(_directory));
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private sealed class Environment(string root) : IHostEnvironment
+    {
+        public string EnvironmentName { get; set; } = "Testing";
+
+        public string ApplicationName { get; set; } = "Api";
+
+        public string ContentRootPath { get; set; } = root;
+
+        public IFileProvider ContentRootFileProvider { get; set; } = new NullFileProvider();
+    }
+}
