@@ -10,7 +10,7 @@ RUN dotnet publish Api/Api.csproj --configuration Release --no-restore --output 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
 WORKDIR /app
 COPY --from=build /app .
-# The SQLite database and Data Protection keys live here; mount a volume to keep them.
+# The SQLite database lives here; mount a volume to keep it.
 RUN mkdir -p /app/App_Data && chown app /app/App_Data
 USER app
 ENV ASPNETCORE_HTTP_PORTS=8080
