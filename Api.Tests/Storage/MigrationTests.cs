@@ -1,8 +1,6 @@
 using Accounts.Api.Storage;
 using Dapper;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.FileProviders;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Accounts.Api.Tests.Storage;
@@ -62,23 +60,12 @@ public sealed class MigrationTests : IDisposable
     {
         TypeHandlers.Register();
         var options = Options.Create(new DatabaseOptions { ConnectionString = $"Data Source={Path.Combine(_directory, "test.db")}" });
-        return new Database(options, new Environment(_directory));
+        return new Database(options, new TestHostEnvironment(_directory));
     }
 
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
         Directory.Delete(_directory, recursive: true);
-    }
-
-    private sealed class Environment(string root) : IHostEnvironment
-    {
-        public string EnvironmentName { get; set; } = "Testing";
-
-        public string ApplicationName { get; set; } = "Api";
-
-        public string ContentRootPath { get; set; } = root;
-
-        public IFileProvider ContentRootFileProvider { get; set; } = new NullFileProvider();
     }
 }

@@ -44,7 +44,8 @@ public sealed class PasswordHashing : IDisposable
     public Task<PasswordVerificationResult> VerifyAsync(string hash, string password, CancellationToken cancellationToken = default) =>
         RunAsync(() => _hasher.VerifyHashedPassword(Account.Instance, hash, password), cancellationToken);
 
-    private async Task<T> RunAsync<T>(Func<T> work, CancellationToken cancellationToken)
+    /// <summary>Runs <paramref name="work"/> on a hashing thread; at most <see cref="Concurrency"/> run at once.</summary>
+    internal async Task<T> RunAsync<T>(Func<T> work, CancellationToken cancellationToken)
     {
         var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         await _work.Writer.WriteAsync(
