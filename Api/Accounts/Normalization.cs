@@ -35,6 +35,7 @@ public static class Normalization
     }
 
     /// <summary>The form a value is compared in: NFKC, upper-cased without regard to culture.</summary>
-    public static string Key(string value) =>
-        value.Normalize(NormalizationForm.FormKC).ToUpperInvariant().Normalize(NormalizationForm.FormKC);
+    public static string Key(string value) => IsWellFormed(value)
+        ? value.Normalize(NormalizationForm.FormKC).ToUpperInvariant().Normalize(NormalizationForm.FormKC)
+        : value.ToUpperInvariant();
 }

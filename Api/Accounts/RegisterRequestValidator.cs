@@ -1,11 +1,11 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
+using System.Text;
 using FluentValidation;
 
 namespace Accounts.Api.Accounts;
 
 /// <summary>The registration field rules of the HTTP contract.</summary>
-public sealed partial class RegisterRequestValidator : AbstractValidator<RegisterRequest>
+public sealed class RegisterRequestValidator : AbstractValidator<RegisterRequest>
 {
     public const int UsernameMinLength = 3;
     public const int UsernameMaxLength = 32;
@@ -22,7 +22,7 @@ public sealed partial class RegisterRequestValidator : AbstractValidator<Registe
             .NotEmpty().WithMessage("Username is required.")
             .Must(u => CountCharacters(u!) is >= UsernameMinLength and <= UsernameMaxLength)
             .WithMessage($"Username must be {UsernameMinLength} to {UsernameMaxLength} characters long.")
-            .Must(u => UsernamePattern().IsMatch(u!))
+            .Must(u => IsUsernameText(u!))
             .WithMessage("Username may contain only letters, digits, '_', '.' and '-'.");
 
         RuleFor(r => r.Email)
@@ -34,7 +34,7 @@ public sealed partial class RegisterRequestValidator : AbstractValidator<Registe
         RuleFor(r => r.Password)
             .Cascade(CascadeMode.Stop)
             .NotEmpty().WithMessage("Password is required.")
-            .Length(PasswordMinLength, PasswordMaxLength)
+            .Must(p => CountCharacters(p!) is >= PasswordMinLength and <= PasswordMaxLength)
             .WithMessage($"Password must be {PasswordMinLength} to {PasswordMaxLength} characters long.")
             .Must((request, password) => strength.Score(password!, request.Username, request.Email) >= PasswordStrength.MinimumScore)
             .WithMessage("Password is too easy to guess: use a longer phrase, and not your username or email.");
@@ -58,10 +58,37 @@ public sealed partial class RegisterRequestValidator : AbstractValidator<Registe
     public static bool TryParseDate(string? value, out DateOnly date) =>
         DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out date);
 
-    /// <summary>Characters as a person counts them in a name: Unicode code points, not UTF-16 units.</summary>
+    /// <summary>Characters as a person counts them: Unicode code points, not UTF-16 units (an emoji or a rare CJK character is one).</summary>
     private static int CountCharacters(string value) => value.EnumerateRunes().Count();
 
-    /// <summary>Letters of any script (with their combining marks), digits, '_', '.', '-'.</summary>
-    [GeneratedRegex(@"^[\p{L}\p{M}\p{Nd}_.\-]+\z")]
-    private static partial Regex UsernamePattern();
+    /// <summary>
+    /// Letters of any script (with their combining marks), decimal digits, '_', '.', '-'. Checked per
+    /// code point, so letters outside the Basic Multilingual Plane (CJK Extension B) count as letters;
+    /// a lone surrogate is not a letter.
+    /// </summary>
+    private static bool IsUsernameText(string value)
+    {
+        if (!Normalization.IsWellFormed(value))
+        {
+            return false;
+        }
+
+        foreach (var rune in value.EnumerateRunes())
+        {
+            var allowed = rune.Value is '_' or '.' or '-' || Rune.GetUnicodeCategory(rune) switch
+            {
+                UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter
+                    or UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter
+                    or UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark
+                    or UnicodeCategory.DecimalDigitNumber => true,
+                _ => false,
+            };
+            if (!allowed)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 }
