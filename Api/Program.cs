@@ -10,6 +10,7 @@ builder.Services.AddPublicUrl();
 builder.Services.AddApiProblemDetails();
 builder.Services.AddApiDocumentation();
 builder.Services.AddApiHealthChecks();
+builder.Services.AddApiDataProtection(builder.Configuration, builder.Environment);
 builder.Services.AddStorage();
 builder.Services.AddEmailDelivery();
 builder.Services.AddAccounts();
@@ -18,6 +19,8 @@ var app = builder.Build();
 
 app.UseApiProblemDetails();
 app.UseApiDocumentation();
+app.UseAuthentication();
+app.UseAuthorization();
 app.MapApiHealthChecks();
 app.MapAccounts();
 

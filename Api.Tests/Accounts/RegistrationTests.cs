@@ -97,7 +97,8 @@ public sealed class RegistrationTests
         await app.RegisterAsync("lihua", "lihua@example.cn", language: "zh-CN,zh;q=0.9,en;q=0.8");
 
         var mail = await smtp.WaitForMailAsync("lihua@example.cn");
-        Assert.Equal("请激活您的账户", mail.Subject);
+        Assert.Equal("激活您的Accounts账户", mail.Subject);
+        Assert.Contains("激活账户", mail.HtmlBody);
         Assert.Equal("zh-CN", await app.ScalarAsync<string>("SELECT language FROM users;"));
     }
 

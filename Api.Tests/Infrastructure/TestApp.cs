@@ -77,6 +77,7 @@ public sealed class TestApp : IAsyncDisposable
             ["Email:Smtp:Port"] = smtp?.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "25",
             ["Email:Smtp:Security"] = "None",
             ["Email:Smtp:Timeout"] = "00:00:05",
+            ["DataProtection:KeysDirectory"] = Path.Combine(directory, "keys"),
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

@@ -43,9 +43,11 @@ public static class AccountTokens
     }
 }
 
+/// <summary>What a token may do; a token of one purpose is never accepted for another.</summary>
 public static class TokenPurpose
 {
     public const string Activation = "activation";
+    public const string PasswordReset = "password_reset";
 }
 
 /// <summary>A token row with its account's status, as needed to decide what a link does.</summary>
@@ -63,16 +65,35 @@ public sealed class TokenState
 /// <summary>The <c>account_tokens</c> table.</summary>
 public sealed class AccountTokenStore(Database database)
 {
-    public Task AddAsync(Guid userId, string purpose, byte[] hash, DateTimeOffset createdAt, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    /// <summary>
+    /// Makes a new token for <paramref name="userId"/> and stores its hash. Every earlier unused
+    /// token of the same purpose ends now, so only the newest link works.
+    /// </summary>
+    /// <returns>The raw token, for the mail; it is stored nowhere.</returns>
+    public async Task<string> IssueAsync(Guid userId, string purpose, TimeSpan lifetime, DateTimeOffset now, CancellationToken cancellationToken)
     {
         const string sql = """
+            UPDATE account_tokens SET expires_at = @Now
+            WHERE user_id = @UserId AND purpose = @Purpose AND consumed_at IS NULL AND expires_at > @Now;
             INSERT INTO account_tokens (token_hash, user_id, purpose, created_at, expires_at)
-            VALUES (@Hash, @UserId, @Purpose, @CreatedAt, @ExpiresAt);
+            VALUES (@Hash, @UserId, @Purpose, @Now, @ExpiresAt);
             """;
-        return database.WriteAsync(
+        var (token, hash) = AccountTokens.Create();
+        await database.WriteAsync(
             (connection, transaction) => connection.ExecuteAsync(
-                sql, new { Hash = hash, UserId = userId, Purpose = purpose, CreatedAt = createdAt, ExpiresAt = expiresAt }, transaction),
+                sql, new { Hash = hash, UserId = userId, Purpose = purpose, Now = now, ExpiresAt = now + lifetime }, transaction),
             cancellationToken);
+        return token;
+    }
+
+    /// <summary>Ends every unused token of <paramref name="purpose"/> for the user (after a password change, say).</summary>
+    public static Task<int> EndAllAsync(IDbConnection connection, IDbTransaction transaction, Guid userId, string purpose, DateTimeOffset now)
+    {
+        const string sql = """
+            UPDATE account_tokens SET consumed_at = @Now
+            WHERE user_id = @UserId AND purpose = @Purpose AND consumed_at IS NULL;
+            """;
+        return connection.ExecuteAsync(sql, new { UserId = userId, Purpose = purpose, Now = now }, transaction);
     }
 
     public async Task<TokenState?> FindAsync(byte[] hash, string purpose, CancellationToken cancellationToken)

@@ -1,32 +1,52 @@
 using Accounts.Api.Email;
 using FluentValidation;
+using Microsoft.AspNetCore.Authentication.BearerToken;
 using Microsoft.Extensions.Options;
 
 namespace Accounts.Api.Accounts;
 
 public static class AccountsExtensions
 {
-    /// <summary>Registration and activation: validators, stores, password hashing and the account mails.</summary>
+    /// <summary>Registration, activation, sign-in and password reset: options, validators, stores, hashing, mails.</summary>
     public static IServiceCollection AddAccounts(this IServiceCollection services)
     {
-        services.AddOptions<ActivationOptions>().BindConfiguration(ActivationOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<ActivationOptions>, ActivationOptions.Validator>();
-        services.AddOptions<PasswordOptions>().BindConfiguration(PasswordOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<PasswordOptions>, PasswordOptions.Validator>();
+        services.AddValidatedOptions<ActivationOptions, ActivationOptions.Validator>(ActivationOptions.SectionName);
+        services.AddValidatedOptions<PasswordOptions, PasswordOptions.Validator>(PasswordOptions.SectionName);
+        services.AddValidatedOptions<PasswordResetOptions, PasswordResetOptions.Validator>(PasswordResetOptions.SectionName);
+        services.AddValidatedOptions<LoginOptions, LoginOptions.Validator>(LoginOptions.SectionName);
 
         services.AddSingleton<PasswordHashing>();
         services.AddSingleton<PasswordStrength>();
         services.AddSingleton<IValidator<RegisterRequest>, RegisterRequestValidator>();
+        services.AddSingleton<IValidator<EmailRequest>, EmailRequestValidator>();
+        services.AddSingleton<IValidator<LoginRequest>, LoginRequestValidator>();
+        services.AddSingleton<IValidator<ResetPasswordRequest>, ResetPasswordRequestValidator>();
         services.AddSingleton<UserStore>();
         services.AddSingleton<AccountTokenStore>();
         services.AddSingleton<AccountActivator>();
-        services.AddSingleton<ActivationLinks>();
+        services.AddSingleton<AccountLinks>();
+        services.AddSingleton<AccountEmailTemplates>();
 
         services.AddKeyedScoped<IEmailComposer, ActivationEmailComposer>(AccountEmailKinds.Activation);
         services.AddKeyedScoped<IEmailComposer, AccountExistsEmailComposer>(AccountEmailKinds.AccountExists);
+        services.AddKeyedScoped<IEmailComposer, PasswordResetEmailComposer>(AccountEmailKinds.PasswordReset);
+
+        // Bearer tokens are ASP.NET Core's own, protected with Data Protection.
+        services.AddAuthentication(BearerTokenDefaults.AuthenticationScheme).AddBearerToken();
+        services.AddOptions<BearerTokenOptions>(BearerTokenDefaults.AuthenticationScheme)
+            .Configure<IOptions<LoginOptions>>((bearer, login) => bearer.BearerTokenExpiration = login.Value.AccessTokenLifetime);
+        services.AddAuthorization();
         return services;
     }
 
     public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder routes) =>
-        routes.MapRegistration().MapActivation();
+        routes.MapRegistration().MapActivation().MapResend().MapLogin().MapPasswordReset();
+
+    private static void AddValidatedOptions<TOptions, TValidator>(this IServiceCollection services, string section)
+        where TOptions : class
+        where TValidator : class, IValidateOptions<TOptions>
+    {
+        services.AddOptions<TOptions>().BindConfiguration(section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
+    }
 }

@@ -1,4 +1,3 @@
-using System.Net;
 using Accounts.Api.Infrastructure;
 using Accounts.Api.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -73,7 +72,9 @@ public static class ActivationApi
         string? token, HttpContext context, AccountActivator activator, IOptions<ActivationOptions> options)
     {
         var outcome = await activator.ActivateAsync(token, context.RequestAborted);
-        return PrefersHtml(context.Request) ? BrowserResult(outcome, options.Value) : JsonResult(outcome);
+        return PrefersHtml(context.Request)
+            ? BrowserResult(outcome, options.Value, Languages.FromRequest(context.Request))
+            : JsonResult(outcome);
     }
 
     public static async Task<IResult> ActivateFromBody(ActivateRequest? request, AccountActivator activator, CancellationToken cancellationToken) =>
@@ -93,7 +94,7 @@ public static class ActivationApi
     };
 
     /// <summary>Redirects to the SPA when one is configured (the target is never taken from the request), else a small page.</summary>
-    private static IResult BrowserResult(ActivationOutcome outcome, ActivationOptions options)
+    private static IResult BrowserResult(ActivationOutcome outcome, ActivationOptions options, string language)
     {
         var status = outcome switch
         {
@@ -108,15 +109,21 @@ public static class ActivationApi
             return new SeeOtherResult(QueryHelpers.AddQueryString(redirect, "status", status));
         }
 
-        var (code, title, message) = outcome switch
+        var chinese = language == Languages.SimplifiedChinese;
+        var (code, title, message) = (outcome, chinese) switch
         {
-            ActivationOutcome.Activated => (200, "Account activated", "Your account is active. You can sign in now."),
-            ActivationOutcome.AlreadyActive => (200, "Already active", "This account was already activated. You can sign in."),
-            ActivationOutcome.Expired => (410, "Link expired", "This activation link has expired. Ask for a new one."),
-            ActivationOutcome.NotFound => (404, "Link not valid", "This activation link is not valid. Check that you opened the whole link."),
-            _ => (400, "Link not valid", "This activation link is incomplete. Check that you opened the whole link."),
+            (ActivationOutcome.Activated, false) => (200, "Account activated", "Your account is active. You can sign in now."),
+            (ActivationOutcome.Activated, true) => (200, "账户已激活", "您的账户已经激活，现在可以登录了。"),
+            (ActivationOutcome.AlreadyActive, false) => (200, "Already active", "This account was already activated. You can sign in."),
+            (ActivationOutcome.AlreadyActive, true) => (200, "账户早已激活", "这个账户之前已经激活过了，可以直接登录。"),
+            (ActivationOutcome.Expired, false) => (410, "Link expired", "This activation link has expired. Ask for a new one."),
+            (ActivationOutcome.Expired, true) => (410, "链接已过期", "这个激活链接已经过期，请重新获取激活邮件。"),
+            (ActivationOutcome.NotFound, false) => (404, "Link not valid", "This activation link is not valid. Check that you opened the whole link."),
+            (ActivationOutcome.NotFound, true) => (404, "链接无效", "这个激活链接无效，请确认打开的是完整的链接。"),
+            (_, false) => (400, "Link not valid", "This activation link is incomplete. Check that you opened the whole link."),
+            (_, true) => (400, "链接无效", "这个激活链接不完整，请确认打开的是完整的链接。"),
         };
-        return new HtmlPageResult(code, title, message);
+        return HtmlPage.Message(code, language, title, message);
     }
 
     /// <summary>True when the client ranks HTML above JSON, as a browser following a link does.</summary>
@@ -141,31 +148,6 @@ public static class ActivationApi
             httpContext.Response.Headers.Location = location;
             httpContext.Response.Headers.CacheControl = "no-store";
             return Task.CompletedTask;
-        }
-    }
-
-    /// <summary>A self-contained page: no scripts, no external resources, and nothing that could leak the token.</summary>
-    private sealed class HtmlPageResult(int statusCode, string title, string message) : IResult
-    {
-        public Task ExecuteAsync(HttpContext httpContext)
-        {
-            var response = httpContext.Response;
-            response.StatusCode = statusCode;
-            response.ContentType = "text/html; charset=utf-8";
-            response.Headers.CacheControl = "no-store";
-            response.Headers.XContentTypeOptions = "nosniff";
-            response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
-            response.Headers["Referrer-Policy"] = "no-referrer";
-            var t = WebUtility.HtmlEncode(title);
-            var m = WebUtility.HtmlEncode(message);
-            return response.WriteAsync($$"""
-                <!DOCTYPE html>
-                <html lang="en">
-                <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{{t}}</title>
-                <style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}h1{font-size:1.5rem}</style></head>
-                <body><h1>{{t}}</h1><p>{{m}}</p></body>
-                </html>
-                """);
         }
     }
 }
@@ -218,24 +200,32 @@ public sealed class AccountActivator(Database database, AccountTokenStore tokens
     };
 }
 
-/// <summary>Builds the mailed activation link from <c>PublicBaseUrl</c> (or <c>Activation:LinkUrl</c>), never from a request.</summary>
-public sealed class ActivationLinks(LinkGenerator links, IOptions<PublicUrlOptions> urls, IOptions<ActivationOptions> activation)
+/// <summary>Builds mailed links from <c>PublicBaseUrl</c> and an endpoint's name (or from a configured SPA page), never from a request.</summary>
+public sealed class AccountLinks(
+    LinkGenerator links,
+    IOptions<PublicUrlOptions> urls,
+    IOptions<ActivationOptions> activation,
+    IOptions<PasswordResetOptions> passwordReset)
 {
-    public Uri ForToken(string token)
+    public Uri Activation(string token) => Build(activation.Value.LinkUrl, ActivationApi.EndpointName, token);
+
+    public Uri PasswordReset(string token) => Build(passwordReset.Value.LinkUrl, PasswordResetApi.FormEndpointName, token);
+
+    private Uri Build(string? spaPage, string endpointName, string token)
     {
-        if (activation.Value.LinkUrl is { } spaPage)
+        if (spaPage is not null)
         {
             return new Uri(QueryHelpers.AddQueryString(spaPage, "token", token));
         }
 
         var baseUri = urls.Value.BaseUri;
         var uri = links.GetUriByName(
-            ActivationApi.EndpointName,
+            endpointName,
             new { token },
             baseUri.Scheme,
             new HostString(baseUri.Authority),
             new PathString(baseUri.AbsolutePath.TrimEnd('/')))
-            ?? throw new InvalidOperationException($"No endpoint is named '{ActivationApi.EndpointName}'.");
+            ?? throw new InvalidOperationException($"No endpoint is named '{endpointName}'.");
         return new Uri(uri);
     }
 }

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
@@ -19,6 +20,7 @@ public sealed class PasswordHashing : IDisposable
     });
 
     private readonly Thread[] _threads;
+    private readonly Lazy<Task<string>> _dummyHash;
 
     public PasswordHashing(IOptions<PasswordOptions> options)
     {
@@ -27,6 +29,7 @@ public sealed class PasswordHashing : IDisposable
             CompatibilityMode = PasswordHasherCompatibilityMode.IdentityV3,
             IterationCount = options.Value.Iterations,
         }));
+        _dummyHash = new Lazy<Task<string>>(() => HashAsync(Convert.ToBase64String(RandomNumberGenerator.GetBytes(16))));
         _threads = new Thread[Environment.ProcessorCount];
         for (var i = 0; i < _threads.Length; i++)
         {
@@ -40,6 +43,9 @@ public sealed class PasswordHashing : IDisposable
 
     public Task<string> HashAsync(string password, CancellationToken cancellationToken = default) =>
         RunAsync(() => _hasher.HashPassword(Account.Instance, password), cancellationToken);
+
+    /// <summary>A hash of a random password at the configured cost, to verify against when there is no account.</summary>
+    public Task<string> DummyHashAsync() => _dummyHash.Value;
 
     public Task<PasswordVerificationResult> VerifyAsync(string hash, string password, CancellationToken cancellationToken = default) =>
         RunAsync(() => _hasher.VerifyHashedPassword(Account.Instance, hash, password), cancellationToken);

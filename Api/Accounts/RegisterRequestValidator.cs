@@ -12,6 +12,8 @@ public sealed class RegisterRequestValidator : AbstractValidator<RegisterRequest
     public const int PasswordMinLength = 8;
     public const int PasswordMaxLength = 128;
 
+    public const string WeakPasswordMessage = "Password is too easy to guess: use a longer phrase, and not your username or email.";
+
     /// <summary>The earliest birthday taken as real.</summary>
     public static readonly DateOnly EarliestBirthday = new(1900, 1, 1);
 
@@ -37,7 +39,7 @@ public sealed class RegisterRequestValidator : AbstractValidator<RegisterRequest
             .Must(p => CountCharacters(p!) is >= PasswordMinLength and <= PasswordMaxLength)
             .WithMessage($"Password must be {PasswordMinLength} to {PasswordMaxLength} characters long.")
             .Must((request, password) => strength.Score(password!, request.Username, request.Email) >= PasswordStrength.MinimumScore)
-            .WithMessage("Password is too easy to guess: use a longer phrase, and not your username or email.");
+            .WithMessage(WeakPasswordMessage);
 
         RuleFor(r => r.ConfirmPassword)
             .Cascade(CascadeMode.Stop)
@@ -59,7 +61,7 @@ public sealed class RegisterRequestValidator : AbstractValidator<RegisterRequest
         DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out date);
 
     /// <summary>Characters as a person counts them: Unicode code points, not UTF-16 units (an emoji or a rare CJK character is one).</summary>
-    private static int CountCharacters(string value) => value.EnumerateRunes().Count();
+    internal static int CountCharacters(string value) => value.EnumerateRunes().Count();
 
     /// <summary>
     /// Letters of any script (with their combining marks), decimal digits, '_', '.', '-'. Checked per

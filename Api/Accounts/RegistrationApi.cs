@@ -72,6 +72,7 @@ public static class RegistrationApi
                 Language = language,
                 Status = AccountStatus.PendingActivation,
                 CreatedAt = now,
+                SecurityStamp = User.NewSecurityStamp(),
             };
             await UserStore.InsertAsync(connection, transaction, user);
             var outboxId = await OutboxStore.AddAsync(
@@ -100,7 +101,7 @@ public static class RegistrationApi
     private static async Task<Outcome> MailExistingOwnerAsync(
         System.Data.IDbConnection connection, System.Data.IDbTransaction transaction, User owner, TimeSpan cooldown, DateTimeOffset now)
     {
-        var last = await OutboxStore.LastCreatedForUserAsync(connection, transaction, owner.Id);
+        var last = await OutboxStore.LastCreatedForUserAsync(connection, transaction, owner.Id, AccountEmailKinds.ActivationCooldownKinds);
         if (last is { } sentAt && now - sentAt < cooldown)
         {
             return Outcome.Nothing;

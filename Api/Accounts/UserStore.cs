@@ -30,12 +30,17 @@ public sealed class User
     public DateTimeOffset CreatedAt { get; init; }
 
     public DateTimeOffset? ActivatedAt { get; init; }
+
+    /// <summary>Changes with the password; bearer tokens carry it, and one with an old stamp is refused.</summary>
+    public string SecurityStamp { get; init; } = "";
+
+    public static string NewSecurityStamp() => Guid.NewGuid().ToString("N");
 }
 
 /// <summary>The <c>users</c> table.</summary>
 public sealed class UserStore(Database database)
 {
-    private const string Columns = "id, username, email, password_hash, birthday, language, status, created_at, activated_at";
+    private const string Columns = "id, username, email, password_hash, birthday, language, status, created_at, activated_at, security_stamp";
 
     public async Task<User?> FindAsync(Guid id, CancellationToken cancellationToken = default)
     {
@@ -44,7 +49,21 @@ public sealed class UserStore(Database database)
         return await connection.QuerySingleOrDefaultAsync<User>(sql, new { Id = id });
     }
 
-    public static Task<User?> FindByEmailAsync(IDbConnection connection, IDbTransaction transaction, string email)
+    public async Task<User?> FindByEmailAsync(string email, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await FindByEmailAsync(connection, null, email);
+    }
+
+    /// <summary>The account whose username or email is <paramref name="login"/>, without regard to case.</summary>
+    public async Task<User?> FindByLoginAsync(string login, CancellationToken cancellationToken = default)
+    {
+        const string sql = $"SELECT {Columns} FROM users WHERE username_key = @Key OR email_key = @Key LIMIT 1;";
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<User>(sql, new { Key = Normalization.Key(login) });
+    }
+
+    public static Task<User?> FindByEmailAsync(IDbConnection connection, IDbTransaction? transaction, string email)
     {
         const string sql = $"SELECT {Columns} FROM users WHERE email_key = @EmailKey;";
         return connection.QuerySingleOrDefaultAsync<User>(sql, new { EmailKey = Normalization.Key(email) }, transaction);
@@ -59,8 +78,8 @@ public sealed class UserStore(Database database)
     public static Task InsertAsync(IDbConnection connection, IDbTransaction transaction, User user)
     {
         const string sql = """
-            INSERT INTO users (id, username, username_key, email, email_key, password_hash, birthday, language, status, created_at)
-            VALUES (@Id, @Username, @UsernameKey, @Email, @EmailKey, @PasswordHash, @Birthday, @Language, @Status, @CreatedAt);
+            INSERT INTO users (id, username, username_key, email, email_key, password_hash, birthday, language, status, created_at, security_stamp)
+            VALUES (@Id, @Username, @UsernameKey, @Email, @EmailKey, @PasswordHash, @Birthday, @Language, @Status, @CreatedAt, @SecurityStamp);
             """;
         return connection.ExecuteAsync(sql, new
         {
@@ -74,7 +93,19 @@ public sealed class UserStore(Database database)
             user.Language,
             user.Status,
             user.CreatedAt,
+            user.SecurityStamp,
         }, transaction);
+    }
+
+    /// <summary>Sets a new password hash and, when <paramref name="newSecurityStamp"/> is given, ends every earlier sign-in.</summary>
+    public static async Task<bool> SetPasswordHashAsync(
+        IDbConnection connection, IDbTransaction transaction, Guid id, string passwordHash, string? newSecurityStamp)
+    {
+        const string sql = """
+            UPDATE users SET password_hash = @PasswordHash, security_stamp = COALESCE(@SecurityStamp, security_stamp)
+            WHERE id = @Id;
+            """;
+        return await connection.ExecuteAsync(sql, new { Id = id, PasswordHash = passwordHash, SecurityStamp = newSecurityStamp }, transaction) == 1;
     }
 
     /// <summary>Activates a pending account; false when it was not pending.</summary>

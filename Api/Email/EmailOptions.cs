@@ -43,6 +43,12 @@ public sealed class EmailOptions
     /// <summary>Sender display name.</summary>
     public string FromName { get; set; } = "Accounts";
 
+    /// <summary>The product's name as mails show it.</summary>
+    public string ProductName { get; set; } = "Accounts";
+
+    /// <summary>Where people can write for help; shown at the foot of every mail when set.</summary>
+    public string? SupportAddress { get; set; }
+
     public SmtpOptions Smtp { get; set; } = new();
 
     public DeliveryOptions Delivery { get; set; } = new();

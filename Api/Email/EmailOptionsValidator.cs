@@ -19,6 +19,16 @@ public sealed class EmailOptionsValidator : IValidateOptions<EmailOptions>
             failures.Add($"Email:From '{options.From}' is not an email address.");
         }
 
+        if (options.SupportAddress is not null && !MailboxAddress.TryParse(options.SupportAddress, out _))
+        {
+            failures.Add($"Email:SupportAddress '{options.SupportAddress}' is not an email address.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.ProductName))
+        {
+            failures.Add("Email:ProductName must not be empty.");
+        }
+
         if (options.Smtp.Port is < 1 or > 65535)
         {
             failures.Add("Email:Smtp:Port must be between 1 and 65535.");

@@ -27,11 +27,12 @@ public sealed class OutboxStore(Database database, TimeProvider time)
         }, transaction);
     }
 
-    /// <summary>When the newest message about <paramref name="userId"/> was queued, if ever.</summary>
-    public static async Task<DateTimeOffset?> LastCreatedForUserAsync(IDbConnection connection, IDbTransaction transaction, Guid userId)
+    /// <summary>When the newest message of one of <paramref name="kinds"/> about <paramref name="userId"/> was queued, if ever.</summary>
+    public static async Task<DateTimeOffset?> LastCreatedForUserAsync(
+        IDbConnection connection, IDbTransaction transaction, Guid userId, IReadOnlyCollection<string> kinds)
     {
-        const string sql = "SELECT MAX(created_at) FROM outbox WHERE user_id = @UserId;";
-        var ms = await connection.ExecuteScalarAsync<long?>(sql, new { UserId = userId }, transaction);
+        const string sql = "SELECT MAX(created_at) FROM outbox WHERE user_id = @UserId AND kind IN @Kinds;";
+        var ms = await connection.ExecuteScalarAsync<long?>(sql, new { UserId = userId, Kinds = kinds }, transaction);
         return ms is { } value ? DateTimeOffset.FromUnixTimeMilliseconds(value) : null;
     }
 

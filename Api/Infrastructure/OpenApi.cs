@@ -1,10 +1,14 @@
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.OpenApi;
+using Swashbuckle.AspNetCore.SwaggerGen;
 
 namespace Accounts.Api.Infrastructure;
 
 /// <summary>Swagger UI at <c>/swagger</c> and the document at <c>/swagger/v1/swagger.json</c>; on unless <c>Swagger:Enabled</c> is false.</summary>
 public static class OpenApi
 {
+    private const string BearerScheme = "Bearer";
+
     public static IServiceCollection AddApiDocumentation(this IServiceCollection services)
     {
         services.AddEndpointsApiExplorer();
@@ -17,6 +21,13 @@ public static class OpenApi
                 Description = "Register accounts and activate them from an emailed link. Every error is "
                     + "application/problem+json (RFC 9457) with a stable `code`.",
             });
+            options.AddSecurityDefinition(BearerScheme, new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http,
+                Scheme = "bearer",
+                Description = "The accessToken from POST /login.",
+            });
+            options.OperationFilter<BearerRequirementFilter>();
             var xml = Path.Combine(AppContext.BaseDirectory, $"{typeof(OpenApi).Assembly.GetName().Name}.xml");
             if (File.Exists(xml))
             {
@@ -35,5 +46,20 @@ public static class OpenApi
         }
 
         return app;
+    }
+
+    /// <summary>Marks the endpoints that require authorization as taking a bearer token, so Swagger UI sends it.</summary>
+    private sealed class BearerRequirementFilter : IOperationFilter
+    {
+        public void Apply(OpenApiOperation operation, OperationFilterContext context)
+        {
+            if (!context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<IAuthorizeData>().Any())
+            {
+                return;
+            }
+
+            operation.Security ??= [];
+            operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, context.Document)] = [] });
+        }
     }
 }

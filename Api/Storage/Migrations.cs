@@ -57,6 +57,11 @@ public static class Migrations
         CREATE INDEX ix_outbox_due ON outbox (next_attempt_at) WHERE status = 'pending';
         CREATE INDEX ix_outbox_user ON outbox (user_id, created_at);
         """,
+
+        // 2: a per-account stamp that changes with the password, ending every earlier sign-in.
+        """
+        ALTER TABLE users ADD COLUMN security_stamp TEXT NOT NULL DEFAULT '';
+        """,
     ];
 
     /// <summary>The schema version this build expects.</summary>
