@@ -5,11 +5,15 @@ using Accounts.Api.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
 
+builder.AddApiLogging();
+builder.AddRequestLimits();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddPublicUrl();
+builder.Services.AddReverseProxySupport(builder.Configuration);
 builder.Services.AddApiProblemDetails();
 builder.Services.AddApiDocumentation();
 builder.Services.AddApiHealthChecks();
+builder.Services.AddApiRateLimiting();
 builder.Services.AddApiDataProtection(builder.Configuration, builder.Environment);
 builder.Services.AddStorage();
 builder.Services.AddEmailDelivery();
@@ -17,8 +21,12 @@ builder.Services.AddAccounts();
 
 var app = builder.Build();
 
+app.UseReverseProxySupport();
+app.UseHttpLogging();
+app.UseSecurityHeaders();
 app.UseApiProblemDetails();
 app.UseApiDocumentation();
+app.UseRateLimiter();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapApiHealthChecks();

@@ -61,7 +61,8 @@ public sealed class TestApp : IAsyncDisposable
         IDictionary<string, string?>? settings = null,
         FakeTimeProvider? time = null,
         string? directory = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null,
+        string environment = "Testing")
     {
         var ownsDirectory = directory is null;
         directory ??= System.IO.Directory.CreateTempSubdirectory("accounts-tests-").FullName;
@@ -78,6 +79,7 @@ public sealed class TestApp : IAsyncDisposable
             ["Email:Smtp:Security"] = "None",
             ["Email:Smtp:Timeout"] = "00:00:05",
             ["DataProtection:KeysDirectory"] = Path.Combine(directory, "keys"),
+            ["RateLimiting:Enabled"] = "false",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
@@ -85,7 +87,7 @@ public sealed class TestApp : IAsyncDisposable
             configuration[key] = value;
         }
 
-        return new TestApp(new Factory(configuration, time, services), smtp, directory, ownsDirectory, time);
+        return new TestApp(new Factory(configuration, time, services, environment), smtp, directory, ownsDirectory, time);
     }
 
     /// <summary>A fresh app with its own SMTP server, for the common case.</summary>
@@ -157,12 +159,13 @@ public sealed class TestApp : IAsyncDisposable
         SqliteConnection.ClearAllPools();
     }
 
-    private sealed class Factory(IDictionary<string, string?> settings, FakeTimeProvider? time, Action<IServiceCollection>? services)
+    private sealed class Factory(
+        IDictionary<string, string?> settings, FakeTimeProvider? time, Action<IServiceCollection>? services, string environment)
         : WebApplicationFactory<Program>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
-            builder.UseEnvironment("Testing");
+            builder.UseEnvironment(environment);
             builder.ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(settings));
             if (time is not null)
             {

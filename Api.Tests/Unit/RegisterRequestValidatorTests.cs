@@ -149,11 +149,28 @@ public sealed class RegisterRequestValidatorTests
             .WithErrorMessage(UsernameLength);
     }
 
-    [Fact]
-    public void Username_with_a_CJK_extension_B_letter_passes()
+    [Theory]
+    [InlineData("王𠮷明")]
+    [InlineData("𠮷野家")]
+    public void Username_with_a_CJK_extension_B_letter_passes(string username)
     {
-        _validator.TestValidate(Valid() with { Username = "王𠮷明" })
+        _validator.TestValidate(Valid() with { Username = username })
             .ShouldNotHaveValidationErrorFor(r => r.Username);
+    }
+
+    [Fact]
+    public void Username_of_32_letters_outside_the_BMP_passes()
+    {
+        _validator.TestValidate(Valid() with { Username = string.Concat(Enumerable.Repeat("𠮷", 32)) })
+            .ShouldNotHaveValidationErrorFor(r => r.Username);
+    }
+
+    [Fact]
+    public void Username_of_33_letters_outside_the_BMP_is_rejected()
+    {
+        _validator.TestValidate(Valid() with { Username = string.Concat(Enumerable.Repeat("𠮷", 33)) })
+            .ShouldHaveValidationErrorFor(r => r.Username)
+            .WithErrorMessage(UsernameLength);
     }
 
     [Theory]
@@ -293,6 +310,25 @@ public sealed class RegisterRequestValidatorTests
         _validator.TestValidate(Valid() with { Password = "🐉🦄🌋🎻", ConfirmPassword = "🐉🦄🌋🎻" })
             .ShouldHaveValidationErrorFor(r => r.Password)
             .WithErrorMessage("Password must be 8 to 128 characters long.");
+    }
+
+    [Fact]
+    public void Password_of_65_emoji_is_not_too_long()
+    {
+        // 65 characters, 130 UTF-16 units: the limit is on characters.
+        var password = string.Concat(Enumerable.Range(0, 65).Select(i => char.ConvertFromUtf32(0x1F400 + (i * 37 % 200))));
+
+        _validator.TestValidate(Valid() with { Password = password, ConfirmPassword = password })
+            .ShouldNotHaveValidationErrorFor(r => r.Password);
+    }
+
+    [Fact]
+    public void Password_of_8_emoji_is_long_enough()
+    {
+        const string Password = "🐉🦄🌋🎻🐙🍄🚲🧭";
+
+        _validator.TestValidate(Valid() with { Password = Password, ConfirmPassword = Password })
+            .ShouldNotHaveValidationErrorFor(r => r.Password);
     }
 
     [Theory]

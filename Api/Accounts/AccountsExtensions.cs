@@ -24,6 +24,7 @@ public static class AccountsExtensions
         services.AddSingleton<UserStore>();
         services.AddSingleton<AccountTokenStore>();
         services.AddSingleton<AccountActivator>();
+        services.AddSingleton<LoginThrottle>();
         services.AddSingleton<AccountLinks>();
         services.AddSingleton<AccountEmailTemplates>();
 

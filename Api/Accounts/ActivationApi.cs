@@ -218,14 +218,15 @@ public sealed class AccountLinks(
             return new Uri(QueryHelpers.AddQueryString(spaPage, "token", token));
         }
 
+        // The token is added after link generation, so the generator's debug log never sees it.
         var baseUri = urls.Value.BaseUri;
         var uri = links.GetUriByName(
             endpointName,
-            new { token },
+            values: new RouteValueDictionary(),
             baseUri.Scheme,
             new HostString(baseUri.Authority),
             new PathString(baseUri.AbsolutePath.TrimEnd('/')))
             ?? throw new InvalidOperationException($"No endpoint is named '{endpointName}'.");
-        return new Uri(uri);
+        return new Uri(QueryHelpers.AddQueryString(uri, "token", token));
     }
 }

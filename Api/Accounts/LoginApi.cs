@@ -49,6 +49,7 @@ public static class LoginApi
 {
     public const string InvalidCredentials = "invalid_credentials";
     public const string AccountNotActivated = "account_not_activated";
+    public const string TooManyAttempts = "too_many_attempts";
     public const string SecurityStampClaim = "stamp";
 
     public static IEndpointRouteBuilder MapLogin(this IEndpointRouteBuilder routes)
@@ -60,8 +61,10 @@ public static class LoginApi
             .WithDescription("An unknown login and a wrong password get the same 401, in about the same time.")
             .Accepts<LoginRequest>("application/json")
             .WithValidation<LoginRequest>()
+            .RequireRateLimiting(RateLimits.Login)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
         routes.MapGet("/me", Me)
@@ -76,8 +79,10 @@ public static class LoginApi
     // The validation filter has run: login and password are present.
     public static async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> Login(
         LoginRequest? request,
+        HttpResponse response,
         UserStore users,
         PasswordHashing hashing,
+        LoginThrottle throttle,
         Database database,
         IOptionsMonitor<BearerTokenOptions> bearer,
         TimeProvider time,
@@ -85,6 +90,15 @@ public static class LoginApi
     {
         ArgumentNullException.ThrowIfNull(request);
         var login = Normalization.Clean(request.Login)!;
+        var loginKey = Normalization.Key(login);
+        if (await throttle.LockedForAsync(loginKey, cancellationToken) is { } locked && locked > TimeSpan.Zero)
+        {
+            var seconds = (int)Math.Ceiling(locked.TotalSeconds);
+            response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Problems.Problem(StatusCodes.Status429TooManyRequests, TooManyAttempts,
+                "Too many failed sign-ins.", $"Try again in {seconds} seconds, or reset the password.");
+        }
+
         var user = await users.FindByLoginAsync(login, cancellationToken);
 
         // No account: check against a hash all the same, so the answer takes as long as a wrong password.
@@ -92,6 +106,7 @@ public static class LoginApi
             user?.PasswordHash ?? await hashing.DummyHashAsync(), request.Password!, cancellationToken);
         if (user is null || verification == PasswordVerificationResult.Failed)
         {
+            await throttle.RecordFailureAsync(loginKey, cancellationToken);
             return Problems.Problem(StatusCodes.Status401Unauthorized, InvalidCredentials, "The login or the password is wrong.");
         }
 
@@ -101,6 +116,7 @@ public static class LoginApi
                 "The account is not activated yet.", "Follow the link in the activation mail, or ask for a new one.");
         }
 
+        await throttle.ClearAsync(loginKey, cancellationToken);
         if (verification == PasswordVerificationResult.SuccessRehashNeeded)
         {
             // Stored at an older, lower cost: store it again at today's.

@@ -62,6 +62,8 @@ public static class PasswordResetApi
             .WithDescription("Always 202, whether or not the address has an account; at most one mail per address per PasswordReset:Cooldown.")
             .Accepts<EmailRequest>("application/json")
             .WithValidation<EmailRequest>()
+            .RequireRateLimiting(RateLimits.ForgotPassword)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
         group.MapPost("/reset", Reset)

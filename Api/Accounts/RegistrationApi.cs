@@ -22,6 +22,8 @@ public static class RegistrationApi
                 + "An email that already has an account gets the same 202, creates nothing, and its owner is mailed instead.")
             .Accepts<RegisterRequest>("application/json")
             .WithValidation<RegisterRequest>()
+            .RequireRateLimiting(RateLimits.Register)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);

@@ -47,6 +47,8 @@ public static class ResendApi
                 + "its earlier links; at most one mail per address per Activation:ResendCooldown.")
             .Accepts<EmailRequest>("application/json")
             .WithValidation<EmailRequest>()
+            .RequireRateLimiting(RateLimits.Resend)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         return routes;
     }

@@ -34,6 +34,9 @@ public sealed class EmailOptions
 
     public EmailTransportKind Transport { get; set; } = EmailTransportKind.Pickup;
 
+    /// <summary>Lets Production run with the <c>Pickup</c> or <c>Log</c> transport, which deliver nothing.</summary>
+    public bool AllowDevelopmentTransport { get; set; }
+
     /// <summary>Where the <c>Pickup</c> transport writes; relative paths are under the content root.</summary>
     public string PickupDirectory { get; set; } = "App_Data/mail";
 

@@ -4,11 +4,17 @@ using MimeKit;
 namespace Accounts.Api.Email;
 
 /// <summary>The cross-field rules data annotations cannot say; every message names its key.</summary>
-public sealed class EmailOptionsValidator : IValidateOptions<EmailOptions>
+public sealed class EmailOptionsValidator(IHostEnvironment environment) : IValidateOptions<EmailOptions>
 {
     public ValidateOptionsResult Validate(string? name, EmailOptions options)
     {
         var failures = new List<string>();
+        if (environment.IsProduction() && options.Transport != EmailTransportKind.Smtp && !options.AllowDevelopmentTransport)
+        {
+            failures.Add($"Email:Transport is '{options.Transport}', which delivers no mail; in Production set it to 'Smtp' "
+                + "(or set Email:AllowDevelopmentTransport to true to run without mail on purpose).");
+        }
+
         if (string.IsNullOrWhiteSpace(options.PickupDirectory))
         {
             failures.Add("Email:PickupDirectory must not be empty.");

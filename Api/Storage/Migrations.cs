@@ -62,6 +62,16 @@ public static class Migrations
         """
         ALTER TABLE users ADD COLUMN security_stamp TEXT NOT NULL DEFAULT '';
         """,
+
+        // 3: failed sign-ins per login (username or email, known or not), to slow down guessing.
+        """
+        CREATE TABLE login_failures (
+            login_key       TEXT    NOT NULL PRIMARY KEY,
+            failures        INTEGER NOT NULL,
+            last_failure_at INTEGER NOT NULL,
+            locked_until    INTEGER NULL
+        ) STRICT, WITHOUT ROWID;
+        """,
     ];
 
     /// <summary>The schema version this build expects.</summary>
