@@ -12,7 +12,7 @@ public sealed class MigrationTests : IDisposable
     [Fact]
     public async Task Migrations_create_the_schema_once_and_do_nothing_the_second_time()
     {
-        using var database = CreateDatabase();
+        await using var database = CreateDatabase();
 
         var first = await Migrations.ApplyAsync(database);
         var second = await Migrations.ApplyAsync(database);
@@ -28,7 +28,7 @@ public sealed class MigrationTests : IDisposable
     [Fact]
     public async Task The_database_runs_in_WAL_mode_with_foreign_keys_enforced()
     {
-        using var database = CreateDatabase();
+        await using var database = CreateDatabase();
         await Migrations.ApplyAsync(database);
         await using var connection = await database.OpenAsync();
 
@@ -42,7 +42,7 @@ public sealed class MigrationTests : IDisposable
     [Fact]
     public async Task Type_handlers_round_trip_guids_times_and_dates()
     {
-        using var database = CreateDatabase();
+        await using var database = CreateDatabase();
         await using var connection = await database.OpenAsync();
         var id = Guid.NewGuid();
         var at = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123);

@@ -14,7 +14,7 @@ public sealed class WriteGateTests : IDisposable
     [Fact]
     public async Task Writers_take_turns_so_SQLite_never_sees_two_at_once()
     {
-        using var database = CreateDatabase();
+        await using var database = CreateDatabase();
         await database.WriteAsync((c, t) => c.ExecuteAsync("CREATE TABLE counter (n INTEGER NOT NULL); INSERT INTO counter VALUES (0);", transaction: t));
         var inside = 0;
         var most = 0;
@@ -38,7 +38,7 @@ public sealed class WriteGateTests : IDisposable
     [Fact]
     public async Task A_failed_write_rolls_back_and_releases_the_gate()
     {
-        using var database = CreateDatabase();
+        await using var database = CreateDatabase();
         await database.WriteAsync((c, t) => c.ExecuteAsync("CREATE TABLE item (name TEXT NOT NULL UNIQUE);", transaction: t));
 
         await Assert.ThrowsAsync<SqliteException>(() => database.WriteAsync(async (connection, transaction) =>

@@ -29,6 +29,10 @@ public sealed class EmailAddressesTests
     [InlineData("a@b@example.com")]
     [InlineData("a..b@example.com")]
     [InlineData(".alice@example.com")]
+    [InlineData("a.@example.com")]
+    [InlineData("alice@[127.0.0.1]")]
+    [InlineData("alice@exa_mple.com")]
+    [InlineData("\"a b\"@example.com")]
     public void An_address_without_a_proper_local_part_and_dotted_domain_is_invalid(string? email)
     {
         Assert.False(EmailAddresses.IsValid(email));

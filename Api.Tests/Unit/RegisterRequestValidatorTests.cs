@@ -92,7 +92,6 @@ public sealed class RegisterRequestValidatorTests
     [InlineData("first_last")]
     [InlineData("first.last")]
     [InlineData("first-last")]
-    [InlineData("_.-")]
     public void Username_of_letters_of_any_script_digits_and_underscore_dot_dash_passes(string username)
     {
         _validator.TestValidate(Valid() with { Username = username })
@@ -509,5 +508,27 @@ public sealed class RegisterRequestValidatorTests
     {
         const string Alphabet = "Zq8#vT1m-Wk3!pR7x@Ld5$hN9yCj2%";
         return string.Concat(Enumerable.Range(0, length).Select(i => Alphabet[(i * 7) % Alphabet.Length]));
+    }
+
+    [Theory]
+    [InlineData("\u0301\u0301\u0301")]
+    [InlineData("_alice")]
+    [InlineData(".alice")]
+    [InlineData("-alice")]
+    public void Username_must_start_with_a_letter_or_a_digit(string username)
+    {
+        _validator.TestValidate(Valid() with { Username = username })
+            .ShouldHaveValidationErrorFor(r => r.Username)
+            .WithErrorMessage("Username must start with a letter or a digit.");
+    }
+
+    [Theory]
+    [InlineData("e\u0301mile")]
+    [InlineData("9lives")]
+    [InlineData("李_小龙")]
+    public void Username_may_carry_marks_and_punctuation_after_its_first_character(string username)
+    {
+        _validator.TestValidate(Valid() with { Username = username })
+            .ShouldNotHaveValidationErrorFor(r => r.Username);
     }
 }

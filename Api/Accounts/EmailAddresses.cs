@@ -21,9 +21,18 @@ public static class EmailAddresses
             return false;
         }
 
+        // The local part: dot-separated atoms, no quoting (no leading, trailing or doubled dot).
+        var local = value[..at];
+        if (local.Split('.').Any(atom => atom.Length == 0 || atom.Any(c => c is '"' or '(' or ')' or ',' or ':' or ';' or '<' or '>' or '@' or '[' or ']' or '\\')))
+        {
+            return false;
+        }
+
+        // The domain: a host name (letters of any script, digits, hyphens), not an address literal.
         var domain = value[(at + 1)..];
         var labels = domain.Split('.');
-        if (labels.Length < 2 || labels.Any(l => l.Length is 0 or > 63 || l[0] == '-' || l[^1] == '-'))
+        if (labels.Length < 2
+            || labels.Any(l => l.Length is 0 or > 63 || l[0] == '-' || l[^1] == '-' || !l.All(c => char.IsLetterOrDigit(c) || c == '-')))
         {
             return false;
         }

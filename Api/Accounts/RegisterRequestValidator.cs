@@ -25,7 +25,9 @@ public sealed class RegisterRequestValidator : AbstractValidator<RegisterRequest
             .Must(u => CountCharacters(u!) is >= UsernameMinLength and <= UsernameMaxLength)
             .WithMessage($"Username must be {UsernameMinLength} to {UsernameMaxLength} characters long.")
             .Must(u => IsUsernameText(u!))
-            .WithMessage("Username may contain only letters, digits, '_', '.' and '-'.");
+            .WithMessage("Username may contain only letters, digits, '_', '.' and '-'.")
+            .Must(u => StartsWithLetterOrDigit(u!))
+            .WithMessage("Username must start with a letter or a digit.");
 
         RuleFor(r => r.Email)
             .Cascade(CascadeMode.Stop)
@@ -62,6 +64,11 @@ public sealed class RegisterRequestValidator : AbstractValidator<RegisterRequest
 
     /// <summary>Characters as a person counts them: Unicode code points, not UTF-16 units (an emoji or a rare CJK character is one).</summary>
     internal static int CountCharacters(string value) => value.EnumerateRunes().Count();
+
+    /// <summary>A combining mark or punctuation cannot begin a name.</summary>
+    private static bool StartsWithLetterOrDigit(string value) =>
+        Rune.DecodeFromUtf16(value, out var first, out _) == System.Buffers.OperationStatus.Done
+        && (Rune.IsLetter(first) || Rune.IsDigit(first));
 
     /// <summary>
     /// Letters of any script (with their combining marks), decimal digits, '_', '.', '-'. Checked per

@@ -60,8 +60,10 @@ public static class Health
             try
             {
                 await using var connection = await database.OpenAsync(cancellationToken);
-                await connection.ExecuteScalarAsync<int>("SELECT 1;");
-                return HealthCheckResult.Healthy();
+                var version = await connection.ExecuteScalarAsync<int>("PRAGMA user_version;");
+                return version == Migrations.LatestVersion
+                    ? HealthCheckResult.Healthy()
+                    : HealthCheckResult.Unhealthy($"The database is at schema version {version}, not {Migrations.LatestVersion}.");
             }
             catch (Exception ex)
             {

@@ -1,4 +1,5 @@
 using System.Data;
+using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
@@ -7,12 +8,18 @@ namespace Accounts.Api.Storage;
 /// <summary>
 /// The one way into SQLite. Reads open a pooled connection and run concurrently (WAL mode lets
 /// readers proceed while a write is in progress). Writes go through <see cref="WriteAsync{T}"/>:
-/// one in-process gate and <c>BEGIN IMMEDIATE</c>, so two writers never meet inside SQLite and
-/// Microsoft.Data.Sqlite's busy loop (sleep 150 ms, retry) is never entered.
+/// one writer, so two writers never meet inside SQLite and Microsoft.Data.Sqlite's busy loop
+/// (sleep 150 ms, retry) is never entered. Writes that arrive together share one transaction
+/// (group commit): each runs in its own savepoint, so one failing rolls back alone, and every
+/// caller is answered only after the shared COMMIT, so nothing is acknowledged before it is durable.
 /// </summary>
-public sealed class Database : IDisposable
+public sealed class Database : IAsyncDisposable
 {
-    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    /// <summary>The most writes one transaction takes; the rest wait for the next.</summary>
+    private const int MaxBatch = 256;
+
+    private readonly Channel<IWrite> _writes = Channel.CreateUnbounded<IWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Lazy<Task> _writer;
 
     public Database(IOptions<DatabaseOptions> options, IHostEnvironment environment)
     {
@@ -32,6 +39,7 @@ public sealed class Database : IDisposable
 
         ConnectionString = builder.ToString();
         FilePath = builder.DataSource;
+        _writer = new Lazy<Task>(() => Task.Run(WriteLoopAsync));
     }
 
     public string ConnectionString { get; }
@@ -47,28 +55,142 @@ public sealed class Database : IDisposable
     }
 
     /// <summary>
-    /// Runs <paramref name="work"/> in a write transaction and commits it. Writers queue on an
-    /// in-process gate, so SQLite never reports the database as locked to this process.
+    /// Runs <paramref name="work"/> inside a write transaction and returns once that transaction
+    /// has committed. If <paramref name="work"/> throws, its changes are rolled back and the
+    /// exception is rethrown here; writes batched with it are unaffected. <paramref name="work"/>
+    /// must only use the connection it is given: it must not wait on anything else, and never call
+    /// <see cref="WriteAsync{T}"/> itself.
     /// </summary>
     public async Task<T> WriteAsync<T>(
         Func<IDbConnection, IDbTransaction, Task<T>> work, CancellationToken cancellationToken = default)
     {
-        await _writeGate.WaitAsync(cancellationToken);
+        var write = new Write<T>(work, cancellationToken);
+        _ = _writer.Value;
+        await _writes.Writer.WriteAsync(write, cancellationToken);
+        return await write.Completion.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var batch = new List<IWrite>(MaxBatch);
+        SqliteConnection? connection = null;
         try
         {
-            await using var connection = await OpenAsync(cancellationToken);
-            // Microsoft.Data.Sqlite begins non-deferred transactions with BEGIN IMMEDIATE.
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(
-                IsolationLevel.Serializable, cancellationToken);
-            var result = await work(connection, transaction);
-            await transaction.CommitAsync(cancellationToken);
-            return result;
+            while (await _writes.Reader.WaitToReadAsync())
+            {
+                while (batch.Count < MaxBatch && _writes.Reader.TryRead(out var write))
+                {
+                    if (!write.IsCancelled)
+                    {
+                        batch.Add(write);
+                    }
+                }
+
+                if (batch.Count == 0)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    connection ??= await OpenAsync();
+                    await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(IsolationLevel.Serializable);
+                    foreach (var write in batch)
+                    {
+                        await write.RunAsync(connection, transaction);
+                    }
+
+                    await transaction.CommitAsync();
+                    foreach (var write in batch)
+                    {
+                        write.Complete();
+                    }
+                }
+                catch (Exception ex)
+                {
+                    // BEGIN or COMMIT failed: nothing of this batch is durable.
+                    foreach (var write in batch)
+                    {
+                        write.Fail(ex);
+                    }
+
+                    if (connection is not null)
+                    {
+                        await connection.DisposeAsync();
+                        connection = null;
+                    }
+                }
+
+                batch.Clear();
+            }
         }
         finally
         {
-            _writeGate.Release();
+            if (connection is not null)
+            {
+                await connection.DisposeAsync();
+            }
         }
     }
 
-    public void Dispose() => _writeGate.Dispose();
+    public async ValueTask DisposeAsync()
+    {
+        _writes.Writer.TryComplete();
+        if (_writer.IsValueCreated)
+        {
+            await _writer.Value;
+        }
+    }
+
+    private interface IWrite
+    {
+        bool IsCancelled { get; }
+
+        Task RunAsync(SqliteConnection connection, SqliteTransaction transaction);
+
+        void Complete();
+
+        void Fail(Exception exception);
+    }
+
+    private sealed class Write<T>(Func<IDbConnection, IDbTransaction, Task<T>> work, CancellationToken cancellationToken) : IWrite
+    {
+        private const string Savepoint = "write";
+        private T? _result;
+        private Exception? _failure;
+
+        public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool IsCancelled => cancellationToken.IsCancellationRequested;
+
+        public async Task RunAsync(SqliteConnection connection, SqliteTransaction transaction)
+        {
+            transaction.Save(Savepoint);
+            try
+            {
+                _result = await work(connection, transaction);
+                transaction.Release(Savepoint);
+            }
+            catch (Exception ex)
+            {
+                transaction.Rollback(Savepoint);
+                transaction.Release(Savepoint);
+                _failure = ex;
+            }
+        }
+
+        public void Complete()
+        {
+            if (_failure is null)
+            {
+                Completion.TrySetResult(_result!);
+            }
+            else
+            {
+                Completion.TrySetException(_failure);
+            }
+        }
+
+        public void Fail(Exception exception) => Completion.TrySetException(exception);
+    }
 }
