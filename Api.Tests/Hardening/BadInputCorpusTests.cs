@@ -200,7 +200,8 @@ public sealed class BadInputCorpusTests
                     var request = new HttpRequestMessage(HttpMethod.Get, "/me");
                     request.Headers.TryAddWithoutValidation("Authorization", authorization);
                     return request;
-                });
+                }
+                );
             }
 
             foreach (var method in new[] { HttpMethod.Put, HttpMethod.Delete, HttpMethod.Patch })

@@ -1,3 +1,4 @@
+using System.Data;
 using System.Globalization;
 using Accounts.Api.Email;
 using Accounts.Api.Infrastructure;
@@ -19,6 +20,34 @@ public static class AccountEmailKinds
 
     /// <summary>The mails <c>Activation:ResendCooldown</c> spaces out: those a registration or a resend sends.</summary>
     public static readonly string[] ActivationCooldownKinds = [Activation, AccountExists];
+}
+
+/// <summary>Queues account mails, at most one of a family per account per cooldown.</summary>
+public static class AccountMail
+{
+    /// <summary>
+    /// Inside the caller's write transaction: queues a <paramref name="kind"/> mail to
+    /// <paramref name="user"/> unless one of <paramref name="cooldownKinds"/> was queued less than
+    /// <paramref name="cooldown"/> ago. The outbox is the record, so a restart keeps the cooldown.
+    /// </summary>
+    /// <returns>The outbox row's id, to announce after the commit; null when the cooldown held it back.</returns>
+    public static async Task<long?> QueueAsync(
+        IDbConnection connection,
+        IDbTransaction transaction,
+        User user,
+        string kind,
+        IReadOnlyCollection<string> cooldownKinds,
+        TimeSpan cooldown,
+        DateTimeOffset now)
+    {
+        var last = await OutboxStore.LastCreatedForUserAsync(connection, transaction, user.Id, cooldownKinds);
+        if (last is { } queuedAt && now - queuedAt < cooldown)
+        {
+            return null;
+        }
+
+        return await OutboxStore.AddAsync(connection, transaction, new NewOutboxMessage(kind, [user.Email], user.Id, user.Language), now);
+    }
 }
 
 /// <summary>The account mails' templates (<c>Accounts/Templates</c>), in English and Simplified Chinese.</summary>

@@ -95,22 +95,13 @@ public static class PasswordResetApi
     {
         ArgumentNullException.ThrowIfNull(request);
         var now = time.GetUtcNow();
-        var outboxId = await database.WriteAsync(async (connection, transaction) =>
-        {
-            if (await UserStore.FindByEmailAsync(connection, transaction, request.Email!) is not { } user)
-            {
-                return (long?)null;
-            }
-
-            var last = await OutboxStore.LastCreatedForUserAsync(connection, transaction, user.Id, [AccountEmailKinds.PasswordReset]);
-            if (last is { } queuedAt && now - queuedAt < options.Value.Cooldown)
-            {
-                return null;
-            }
-
-            return await OutboxStore.AddAsync(
-                connection, transaction, new NewOutboxMessage(AccountEmailKinds.PasswordReset, [user.Email], user.Id, user.Language), now);
-        }, cancellationToken);
+        var outboxId = await database.WriteAsync(
+            async (connection, transaction) =>
+                await UserStore.FindByEmailAsync(connection, transaction, request.Email!) is { } user
+                    ? await AccountMail.QueueAsync(connection, transaction, user, AccountEmailKinds.PasswordReset,
+                        [AccountEmailKinds.PasswordReset], options.Value.Cooldown, now)
+                    : null,
+            cancellationToken);
 
         if (outboxId is { } id)
         {

@@ -58,10 +58,15 @@ public static class RegistrationApi
                 return Outcome.UsernameTaken;
             }
 
-            var existing = await UserStore.FindByEmailAsync(connection, transaction, email);
-            if (existing is not null)
+            if (await UserStore.FindByEmailAsync(connection, transaction, email) is { } owner)
             {
-                return await MailExistingOwnerAsync(connection, transaction, existing, activation.Value.ResendCooldown, now);
+                // The address has an account: create nothing, and mail its owner a fresh link
+                // (still pending) or a notice (active) instead.
+                var kind = owner.Status == AccountStatus.Active ? AccountEmailKinds.AccountExists : AccountEmailKinds.Activation;
+                return await AccountMail.QueueAsync(connection, transaction, owner, kind,
+                    AccountEmailKinds.ActivationCooldownKinds, activation.Value.ResendCooldown, now) is { } queued
+                    ? Outcome.Queued(queued)
+                    : Outcome.Nothing;
             }
 
             var user = new User
@@ -94,25 +99,6 @@ public static class RegistrationApi
         }
 
         return TypedResults.Accepted((string?)null, new RegisterResponse(username, email, AccountStatus.PendingActivation));
-    }
-
-    /// <summary>
-    /// Someone registered with an address that has an account: its owner gets a fresh activation
-    /// link (still pending) or a notice (active), at most once per cooldown.
-    /// </summary>
-    private static async Task<Outcome> MailExistingOwnerAsync(
-        System.Data.IDbConnection connection, System.Data.IDbTransaction transaction, User owner, TimeSpan cooldown, DateTimeOffset now)
-    {
-        var last = await OutboxStore.LastCreatedForUserAsync(connection, transaction, owner.Id, AccountEmailKinds.ActivationCooldownKinds);
-        if (last is { } sentAt && now - sentAt < cooldown)
-        {
-            return Outcome.Nothing;
-        }
-
-        var kind = owner.Status == AccountStatus.Active ? AccountEmailKinds.AccountExists : AccountEmailKinds.Activation;
-        var outboxId = await OutboxStore.AddAsync(
-            connection, transaction, new NewOutboxMessage(kind, [owner.Email], owner.Id, owner.Language), now);
-        return Outcome.Queued(outboxId);
     }
 
     private sealed record Outcome(bool IsUsernameTaken, long? OutboxId)

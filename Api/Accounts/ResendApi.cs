@@ -64,23 +64,13 @@ public static class ResendApi
     {
         ArgumentNullException.ThrowIfNull(request);
         var now = time.GetUtcNow();
-        var outboxId = await database.WriteAsync(async (connection, transaction) =>
-        {
-            var user = await UserStore.FindByEmailAsync(connection, transaction, request.Email!);
-            if (user is not { Status: AccountStatus.PendingActivation })
-            {
-                return (long?)null;
-            }
-
-            var last = await OutboxStore.LastCreatedForUserAsync(connection, transaction, user.Id, AccountEmailKinds.ActivationCooldownKinds);
-            if (last is { } queuedAt && now - queuedAt < options.Value.ResendCooldown)
-            {
-                return null;
-            }
-
-            return await OutboxStore.AddAsync(
-                connection, transaction, new NewOutboxMessage(AccountEmailKinds.Activation, [user.Email], user.Id, user.Language), now);
-        }, cancellationToken);
+        var outboxId = await database.WriteAsync(
+            async (connection, transaction) =>
+                await UserStore.FindByEmailAsync(connection, transaction, request.Email!) is { Status: AccountStatus.PendingActivation } user
+                    ? await AccountMail.QueueAsync(connection, transaction, user, AccountEmailKinds.Activation,
+                        AccountEmailKinds.ActivationCooldownKinds, options.Value.ResendCooldown, now)
+                    : null,
+            cancellationToken);
 
         if (outboxId is { } id)
         {
