@@ -8,6 +8,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddPublicUrl();
 builder.Services.AddApiProblemDetails();
+builder.Services.AddApiCors();
 builder.Services.AddApiDocumentation();
 builder.Services.AddApiHealthChecks();
 builder.Services.AddApiDataProtection(builder.Configuration, builder.Environment);
@@ -19,6 +20,7 @@ var app = builder.Build();
 
 app.UseApiProblemDetails();
 app.UseApiDocumentation();
+app.UseApiCors();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapApiHealthChecks();
