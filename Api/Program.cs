@@ -1,4 +1,5 @@
 using Accounts.Api.Accounts;
+using Accounts.Api.Demo;
 using Accounts.Api.Email;
 using Accounts.Api.Infrastructure;
 using Accounts.Api.Storage;
@@ -20,6 +21,7 @@ var app = builder.Build();
 
 app.UseApiProblemDetails();
 app.UseApiDocumentation();
+app.UseDemo();
 app.UseApiCors();
 app.UseAuthentication();
 app.UseAuthorization();
