@@ -69,6 +69,13 @@ public sealed class BrowserFixture : IAsyncLifetime
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory, $"{name}.png"), FullPage = true });
     }
 
+    /// <summary>Saves one element as <c>screenshots/<paramref name="name"/>.png</c>.</summary>
+    public static async Task ScreenshotAsync(ILocator element, string name)
+    {
+        Directory.CreateDirectory(ScreenshotDirectory);
+        await element.ScreenshotAsync(new LocatorScreenshotOptions { Path = Path.Combine(ScreenshotDirectory, $"{name}.png") });
+    }
+
     /// <summary>A loopback port free right now, for an app whose settings must name its own address.</summary>
     public static int FreePort()
     {
