@@ -24,14 +24,14 @@ public sealed class TestApp : IAsyncDisposable
     private readonly Factory _factory;
     private readonly bool _ownsDirectory;
 
-    private TestApp(Factory factory, TestSmtpServer? smtp, string directory, bool ownsDirectory, FakeTimeProvider? time)
+    private TestApp(Factory factory, TestSmtpServer? smtp, string directory, bool ownsDirectory, FakeTimeProvider? time, int port)
     {
         _factory = factory;
         _ownsDirectory = ownsDirectory;
         Smtp = smtp;
         Directory = directory;
         Time = time;
-        factory.UseKestrel(0);
+        factory.UseKestrel(port);
         factory.StartServer();
         var addresses = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!;
         BaseAddress = new Uri(addresses.Addresses.First());
@@ -54,7 +54,8 @@ public sealed class TestApp : IAsyncDisposable
 
     /// <summary>
     /// Starts the app. <paramref name="settings"/> override the test defaults (fast hashing, SMTP to
-    /// <paramref name="smtp"/>); pass <paramref name="directory"/> to reuse an earlier app's database.
+    /// <paramref name="smtp"/>); pass <paramref name="directory"/> to reuse an earlier app's database, and
+    /// <paramref name="port"/> when settings must name the app's own address (0: any free port).
     /// </summary>
     public static TestApp Start(
         TestSmtpServer? smtp,
@@ -62,7 +63,8 @@ public sealed class TestApp : IAsyncDisposable
         FakeTimeProvider? time = null,
         string? directory = null,
         Action<IServiceCollection>? services = null,
-        string environment = "Testing")
+        string environment = "Testing",
+        int port = 0)
     {
         var ownsDirectory = directory is null;
         directory ??= System.IO.Directory.CreateTempSubdirectory("accounts-tests-").FullName;
@@ -87,7 +89,7 @@ public sealed class TestApp : IAsyncDisposable
             configuration[key] = value;
         }
 
-        return new TestApp(new Factory(configuration, time, services, environment), smtp, directory, ownsDirectory, time);
+        return new TestApp(new Factory(configuration, time, services, environment), smtp, directory, ownsDirectory, time, port);
     }
 
     /// <summary>A fresh app with its own SMTP server, for the common case.</summary>

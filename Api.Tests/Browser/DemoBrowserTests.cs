@@ -1,0 +1,191 @@
+using System.Net;
+using System.Net.Http.Json;
+using Accounts.Api.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Accounts.Api.Tests.Browser;
+
+/// <summary>The demo SPA as a person uses it, in Chromium: register, read the mail, follow the link, sign in.</summary>
+[Collection(SharedBrowser.Name)]
+public sealed class DemoBrowserTests(BrowserFixture browser)
+{
+    [Fact]
+    public async Task Register_in_the_demo_fix_the_field_errors_follow_the_mailed_link_sign_in_and_see_the_profile()
+    {
+        await using var app = StartDemoApp(out var smtp);
+        await using var context = await browser.NewContextAsync("en-US");
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(Url(app, "demo/"));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Create an account" })).ToBeVisibleAsync();
+
+        await page.GetByLabel("Username").FillAsync("al");
+        await page.GetByLabel("Email").FillAsync("not an address");
+        await page.GetByLabel("Password", new() { Exact = true }).FillAsync("password");
+        await page.GetByLabel("Confirm password").FillAsync("something else");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create account" }).ClickAsync();
+
+        await Expect(page.Locator("#username-error")).ToHaveTextAsync("Username must be 3 to 32 characters long.");
+        await Expect(page.Locator("#email-error")).ToHaveTextAsync("Email is not a valid email address.");
+        await Expect(page.Locator("#password-error")).ToContainTextAsync("Password is too easy to guess");
+        await Expect(page.Locator("#confirmPassword-error")).ToHaveTextAsync("Passwords do not match.");
+        await Expect(page.Locator("#birthday-error")).ToBeHiddenAsync();
+        await Expect(page.GetByLabel("Username")).ToHaveAttributeAsync("aria-invalid", "true");
+        await BrowserFixture.ScreenshotAsync(page, "demo-register-field-errors");
+        Assert.Equal(0, await app.ScalarAsync<long>("SELECT COUNT(*) FROM users;"));
+
+        await page.GetByLabel("Username").FillAsync("alice");
+        await page.GetByLabel("Email").FillAsync("alice@example.com");
+        await page.GetByLabel("Password", new() { Exact = true }).FillAsync(TestData.StrongPassword);
+        await page.GetByLabel("Confirm password").FillAsync(TestData.StrongPassword);
+        await page.GetByLabel("Birthday").FillAsync("1990-05-17");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create account" }).ClickAsync();
+
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Check your mail" })).ToBeVisibleAsync();
+        await Expect(page.Locator("#check-mail-sent")).ToHaveTextAsync("We sent an activation link to alice@example.com.");
+        await BrowserFixture.ScreenshotAsync(page, "demo-check-your-mail");
+
+        var mail = await smtp.WaitForMailAsync("alice@example.com");
+        Assert.StartsWith(Url(app, "activate?token="), mail.Link.AbsoluteUri);
+        await page.GotoAsync(mail.Link.AbsoluteUri);
+        await page.WaitForURLAsync(Url(app, "demo/activated.html?status=activated"));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Account activated" })).ToBeVisibleAsync();
+        await BrowserFixture.ScreenshotAsync(page, "demo-activated");
+
+        await page.Locator("#activation-sign-in a").ClickAsync();
+        await page.WaitForURLAsync(Url(app, "demo/login.html"));
+        await page.GetByLabel("Username or email").FillAsync("alice");
+        await page.GetByLabel("Password").FillAsync("not the password");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(page.Locator("#signin-error")).ToHaveTextAsync("The login or the password is wrong.");
+
+        await page.GetByLabel("Password").FillAsync(TestData.StrongPassword);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Your profile" })).ToBeVisibleAsync();
+        await Expect(page.Locator("#profile-username")).ToHaveTextAsync("alice");
+        await Expect(page.Locator("#profile-email")).ToHaveTextAsync("alice@example.com");
+        await Expect(page.Locator("#profile-birthday")).ToHaveTextAsync("1990-05-17");
+        await Expect(page.Locator("#profile-status")).ToHaveTextAsync("Active");
+        await BrowserFixture.ScreenshotAsync(page, "demo-profile");
+
+        await page.ReloadAsync();
+        await Expect(page.Locator("#profile-username")).ToHaveTextAsync("alice");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task The_demo_and_the_mail_speak_Chinese_to_a_browser_that_prefers_it()
+    {
+        await using var app = StartDemoApp(out var smtp);
+        await using var context = await browser.NewContextAsync("zh-CN");
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(Url(app, "demo/"));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "注册账户" })).ToBeVisibleAsync();
+        await Expect(page.Locator("html")).ToHaveAttributeAsync("lang", "zh-CN");
+
+        await page.GetByLabel("用户名").FillAsync("李小龙");
+        await page.GetByLabel("邮箱").FillAsync("lilei@example.com");
+        await page.GetByLabel("密码", new() { Exact = true }).FillAsync(TestData.StrongPassword);
+        await page.GetByLabel("确认密码").FillAsync("不一样的密码");
+        await page.GetByRole(AriaRole.Button, new() { Name = "注册" }).ClickAsync();
+        await Expect(page.Locator("#confirmPassword-error")).ToBeVisibleAsync();
+
+        await page.GetByLabel("确认密码").FillAsync(TestData.StrongPassword);
+        await page.GetByRole(AriaRole.Button, new() { Name = "注册" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "请查收邮件" })).ToBeVisibleAsync();
+        await Expect(page.Locator("#check-mail-sent")).ToHaveTextAsync("激活链接已发送到 lilei@example.com。");
+        await BrowserFixture.ScreenshotAsync(page, "demo-check-your-mail.zh-CN");
+
+        var mail = await smtp.WaitForMailAsync("lilei@example.com");
+        Assert.StartsWith("激活", mail.Subject);
+        await page.GotoAsync(mail.Link.AbsoluteUri);
+        await page.WaitForURLAsync(Url(app, "demo/activated.html?status=activated"));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "账户已激活" })).ToBeVisibleAsync();
+        await BrowserFixture.ScreenshotAsync(page, "demo-activated.zh-CN");
+    }
+
+    [Fact]
+    public async Task An_expired_link_lands_on_the_demo_which_mails_a_fresh_link_that_activates()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = StartDemoApp(out var smtp, time);
+        Assert.Equal(HttpStatusCode.Accepted, (await app.RegisterAsync("bob", "bob@example.com")).StatusCode);
+        var first = await smtp.WaitForMailAsync("bob@example.com");
+        time.Advance(TimeSpan.FromDays(1) + TimeSpan.FromSeconds(1));
+
+        await using var context = await browser.NewContextAsync("en-US");
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(first.Link.AbsoluteUri);
+        await page.WaitForURLAsync(Url(app, "demo/activated.html?status=expired"));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Link expired" })).ToBeVisibleAsync();
+        await Expect(page.Locator("#activation-sign-in")).ToBeHiddenAsync();
+        await page.GetByLabel("Email").FillAsync("bob@example.com");
+        await BrowserFixture.ScreenshotAsync(page, "demo-link-expired");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Send a new link" }).ClickAsync();
+        await Expect(page.Locator("#resend-done")).ToBeVisibleAsync();
+
+        var second = await smtp.WaitForMailAsync("bob@example.com");
+        Assert.NotEqual(first.Token, second.Token);
+        await page.GotoAsync(second.Link.AbsoluteUri);
+        await page.WaitForURLAsync(Url(app, "demo/activated.html?status=activated"));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Account activated" })).ToBeVisibleAsync();
+
+        await page.GotoAsync(second.Link.AbsoluteUri);
+        await page.WaitForURLAsync(Url(app, "demo/activated.html?status=already_active"));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Already active" })).ToBeVisibleAsync();
+
+        await page.GotoAsync(Url(app, "activate?token=" + new string('A', 43)));
+        await page.WaitForURLAsync(Url(app, "demo/activated.html?status=invalid"));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Link not valid" })).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task With_Activation_LinkUrl_on_the_demo_the_page_posts_the_token_and_drops_it_from_the_address()
+    {
+        var port = BrowserFixture.FreePort();
+        await using var app = TestApp.Start(new TestSmtpServer(), DemoSettings(port, linkToDemo: true), port: port);
+        Assert.Equal(HttpStatusCode.Accepted, (await app.RegisterAsync("carol", "carol@example.com")).StatusCode);
+        var mail = await app.Smtp!.WaitForMailAsync("carol@example.com");
+        Assert.StartsWith(Url(app, "demo/activated.html?token="), mail.Link.AbsoluteUri);
+
+        await using var context = await browser.NewContextAsync("en-US");
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(mail.Link.AbsoluteUri);
+
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Account activated" })).ToBeVisibleAsync();
+        Assert.Equal(Url(app, "demo/activated.html"), page.Url);
+        await BrowserFixture.ScreenshotAsync(page, "demo-activated-from-link-url");
+        var me = await app.Client.PostAsJsonAsync("/login", new { login = "carol", password = TestData.StrongPassword });
+        Assert.Equal(HttpStatusCode.OK, me.StatusCode);
+    }
+
+    /// <summary>The app on a known port, so links and the activation redirect point at it, with the demo on.</summary>
+    private static TestApp StartDemoApp(out TestSmtpServer smtp, FakeTimeProvider? time = null)
+    {
+        var port = BrowserFixture.FreePort();
+        smtp = new TestSmtpServer();
+        return TestApp.Start(smtp, DemoSettings(port, linkToDemo: false), time, port: port);
+    }
+
+    private static Dictionary<string, string?> DemoSettings(int port, bool linkToDemo)
+    {
+        var baseUrl = $"http://127.0.0.1:{port}";
+        var settings = new Dictionary<string, string?>
+        {
+            ["PublicBaseUrl"] = baseUrl,
+            ["Demo:Enabled"] = "true",
+            ["Activation:RedirectUrl"] = $"{baseUrl}/demo/activated.html",
+        };
+        if (linkToDemo)
+        {
+            settings["Activation:LinkUrl"] = $"{baseUrl}/demo/activated.html";
+        }
+
+        return settings;
+    }
+
+    private static string Url(TestApp app, string relative) => new Uri(app.BaseAddress, relative).AbsoluteUri;
+}
