@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Accounts.Bench;
+
+/// <summary>The built API as its own process on a loopback port, with a fresh database folder.</summary>
+public sealed class ApiProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly string _directory;
+
+    private ApiProcess(Process process, string directory, Uri address, TimeSpan startup)
+    {
+        _process = process;
+        _directory = directory;
+        Address = address;
+        StartupTime = startup;
+    }
+
+    public Uri Address { get; }
+
+    /// <summary>From process start to the first 200 from <c>/health/ready</c>.</summary>
+    public TimeSpan StartupTime { get; }
+
+    /// <summary>Peak resident set size so far (VmHWM), in MiB.</summary>
+    public double PeakRssMiB => ReadStatus("VmHWM:") / 1024.0;
+
+    public static async Task<ApiProcess> StartAsync(string apiDll, int smtpPort, int iterations)
+    {
+        var directory = Directory.CreateTempSubdirectory("accounts-bench-").FullName;
+        var port = FreePort();
+        var address = new Uri($"http://127.0.0.1:{port}");
+        var start = new ProcessStartInfo("dotnet", [apiDll])
+        {
+            WorkingDirectory = Path.GetDirectoryName(apiDll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        var environment = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["ASPNETCORE_URLS"] = address.ToString(),
+            ["PublicBaseUrl"] = address.ToString(),
+            ["Database__ConnectionString"] = $"Data Source={Path.Combine(directory, "bench.db")}",
+            ["DataProtection__KeysDirectory"] = Path.Combine(directory, "keys"),
+            ["Email__Transport"] = "Smtp",
+            ["Email__From"] = "bench@example.test",
+            ["Email__Smtp__Host"] = "127.0.0.1",
+            ["Email__Smtp__Port"] = smtpPort.ToString(CultureInfo.InvariantCulture),
+            ["Email__Smtp__Security"] = "None",
+            ["Passwords__Iterations"] = iterations.ToString(CultureInfo.InvariantCulture),
+            ["RateLimiting__Enabled"] = "false",
+            ["Activation__ResendCooldown"] = "00:00:00",
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Logging__LogLevel__Microsoft.AspNetCore.HttpLogging"] = "Warning",
+        };
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        var clock = Stopwatch.StartNew();
+        var process = Process.Start(start) ?? throw new InvalidOperationException("The API did not start.");
+        process.OutputDataReceived += (_, e) => { };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                Console.Error.WriteLine($"[api] {e.Data}");
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(2) };
+        while (true)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"The API exited with {process.ExitCode} before it was ready.");
+            }
+
+            try
+            {
+                if ((await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK)
+                {
+                    break;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            if (clock.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                throw new TimeoutException("The API was not ready within 60 s.");
+            }
+
+            await Task.Delay(5);
+        }
+
+        return new ApiProcess(process, directory, address, clock.Elapsed);
+    }
+
+    private long ReadStatus(string field)
+    {
+        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+        {
+            if (line.StartsWith(field, StringComparison.Ordinal))
+            {
+                return long.Parse(line[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

@@ -1,0 +1,144 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Accounts.Bench;
+
+/// <summary>
+/// An SMTP server on loopback that accepts everything, optionally taking <see cref="Delay"/> before
+/// it accepts each message, and records when each message arrived and the token in its link.
+/// </summary>
+public sealed partial class SmtpSink : IAsyncDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _accepting;
+
+    public SmtpSink(TimeSpan delay)
+    {
+        Delay = delay;
+        _listener.Start(1024);
+        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+        _accepting = AcceptAsync();
+    }
+
+    public int Port { get; }
+
+    public TimeSpan Delay { get; }
+
+    /// <summary>Recipient → (arrival timestamp, token in the mail's link).</summary>
+    public ConcurrentDictionary<string, (long Timestamp, string? Token)> Received { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                _ = Task.Run(() => ServeAsync(client));
+            }
+            catch (Exception) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task ServeAsync(TcpClient client)
+    {
+        using var _ = client;
+        try
+        {
+            var stream = client.GetStream();
+            using var reader = new StreamReader(stream, Encoding.Latin1);
+            await using var writer = new StreamWriter(stream, Encoding.Latin1) { NewLine = "\r\n", AutoFlush = true };
+            await writer.WriteLineAsync("220 sink");
+            var recipients = new List<string>();
+            while (await reader.ReadLineAsync(_stop.Token) is { } line)
+            {
+                var verb = (line.Length >= 4 ? line[..4] : line).ToUpperInvariant();
+                switch (verb)
+                {
+                    case "EHLO":
+                        await writer.WriteAsync("250-sink\r\n250-8BITMIME\r\n250 PIPELINING\r\n");
+                        break;
+                    case "RCPT":
+                        recipients.Add(line[(line.IndexOf('<', StringComparison.Ordinal) + 1)..line.IndexOf('>', StringComparison.Ordinal)]);
+                        await writer.WriteLineAsync("250 OK");
+                        break;
+                    case "DATA":
+                        await writer.WriteLineAsync("354 go on");
+                        string? token = null;
+                        while (await reader.ReadLineAsync(_stop.Token) is { } data && data != ".")
+                        {
+                            if (token is null && TokenPattern().Match(data) is { Success: true } match)
+                            {
+                                token = match.Groups[1].Value;
+                            }
+                        }
+
+                        if (Delay > TimeSpan.Zero)
+                        {
+                            await Task.Delay(Delay, _stop.Token);
+                        }
+
+                        var now = Stopwatch.GetTimestamp();
+                        foreach (var recipient in recipients)
+                        {
+                            Received[recipient] = (now, token);
+                        }
+
+                        recipients.Clear();
+                        await writer.WriteLineAsync("250 OK");
+                        break;
+                    case "QUIT":
+                        await writer.WriteLineAsync("221 bye");
+                        return;
+                    default:
+                        await writer.WriteLineAsync("250 OK");
+                        break;
+                }
+            }
+        }
+        catch (Exception) when (_stop.IsCancellationRequested)
+        {
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    public async Task WaitForAsync(int count, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (Received.Count < count)
+        {
+            if (Stopwatch.GetTimestamp() > deadline)
+            {
+                throw new TimeoutException($"Only {Received.Count} of {count} mails arrived within {timeout}.");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        try
+        {
+            await _accepting;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    [GeneratedRegex(@"token=([A-Za-z0-9_\-]{43})")]
+    private static partial Regex TokenPattern();
+}
