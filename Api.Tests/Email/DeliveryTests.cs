@@ -5,6 +5,7 @@ using Accounts.Api.Email;
 using Accounts.Api.Storage;
 using Accounts.Api.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Accounts.Api.Tests.Email;
 
@@ -98,7 +99,7 @@ public sealed class DeliveryTests
             ["Email:Transport"] = "Smtp",
             ["Email:Smtp:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Email:Smtp:Timeout"] = "00:05:00",
-        });
+        }, services: services => services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1)));
         await first.RegisterAsync("alice", "alice@example.com");
         await Eventually.TrueAsync(
             async () => await first.ScalarAsync<long?>("SELECT lease_until FROM outbox;") is not null,

@@ -4,7 +4,7 @@ using MimeKit;
 namespace Accounts.Api.Email;
 
 /// <summary>The cross-field rules data annotations cannot say; every message names its key.</summary>
-public sealed class EmailOptionsValidator : IValidateOptions<EmailOptions>
+public sealed class EmailOptionsValidator(IHostEnvironment environment) : IValidateOptions<EmailOptions>
 {
     public ValidateOptionsResult Validate(string? name, EmailOptions options)
     {
@@ -38,6 +38,19 @@ public sealed class EmailOptionsValidator : IValidateOptions<EmailOptions>
         if (options.Smtp.Timeout <= TimeSpan.Zero)
         {
             failures.Add("Email:Smtp:Timeout must be positive.");
+        }
+
+        if (!string.IsNullOrEmpty(options.Smtp.TrustedCertificate))
+        {
+            var path = Path.GetFullPath(options.Smtp.TrustedCertificate, environment.ContentRootPath);
+            try
+            {
+                using var certificate = SmtpEmailTransport.LoadCertificate(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+            {
+                failures.Add($"Email:Smtp:TrustedCertificate '{path}' cannot be read as a PEM or DER certificate: {ex.Message}");
+            }
         }
 
         var delivery = options.Delivery;
