@@ -118,7 +118,8 @@ public sealed partial class SmtpEmailTransport : IEmailTransport, IAsyncDisposab
         {
             if (pooled is not null)
             {
-                await CloseAsync(pooled.Client);
+                // Broken or timed out: a QUIT would only wait on a server that is not listening.
+                await CloseAsync(pooled.Client, quit: false);
             }
 
             _connections.Release();
@@ -134,7 +135,7 @@ public sealed partial class SmtpEmailTransport : IEmailTransport, IAsyncDisposab
                 return pooled;
             }
 
-            await CloseAsync(pooled.Client);
+            await CloseAsync(pooled.Client, quit: false);
         }
 
         var client = new SmtpClient { Timeout = (int)_options.Timeout.TotalMilliseconds };
@@ -154,7 +155,7 @@ public sealed partial class SmtpEmailTransport : IEmailTransport, IAsyncDisposab
         }
         catch
         {
-            await CloseAsync(client);
+            await CloseAsync(client, quit: false);
             throw;
         }
 
@@ -180,14 +181,14 @@ public sealed partial class SmtpEmailTransport : IEmailTransport, IAsyncDisposab
         }
     }
 
-    private static async Task CloseAsync(SmtpClient client)
+    private static async Task CloseAsync(SmtpClient client, bool quit)
     {
         try
         {
             if (client.IsConnected)
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await client.DisconnectAsync(quit: true, timeout.Token);
+                await client.DisconnectAsync(quit, timeout.Token);
             }
         }
         catch (Exception)
@@ -212,7 +213,7 @@ public sealed partial class SmtpEmailTransport : IEmailTransport, IAsyncDisposab
     {
         while (_idle.TryTake(out var pooled))
         {
-            await CloseAsync(pooled.Client);
+            await CloseAsync(pooled.Client, quit: true);
         }
 
         _connections.Dispose();
