@@ -3,7 +3,9 @@ using Accounts.Api.Email;
 using Accounts.Api.Infrastructure;
 using Accounts.Api.Storage;
 
-var builder = WebApplication.CreateBuilder(args);
+// `outbox list|retry …` runs against the configured database instead of starting the server.
+var outboxCommand = OutboxCommandLine.Parse(args);
+var builder = WebApplication.CreateBuilder(outboxCommand is null ? args : []);
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddPublicUrl();
@@ -16,9 +18,15 @@ builder.Services.AddAccounts();
 
 var app = builder.Build();
 
+if (outboxCommand is not null)
+{
+    return await outboxCommand.RunAsync(app.Services, Console.Out);
+}
+
 app.UseApiProblemDetails();
 app.UseApiDocumentation();
 app.MapApiHealthChecks();
 app.MapAccounts();
 
 app.Run();
+return 0;
