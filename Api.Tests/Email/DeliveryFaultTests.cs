@@ -177,6 +177,27 @@ public sealed class DeliveryFaultTests
         Assert.True(delays.Distinct().Count() > 1 || nominalMs == maxMs, "jitter spreads the retries");
     }
 
+    [Fact]
+    public void A_built_message_is_not_kept_alive_by_the_sender_address()
+    {
+        var first = BuildAndForget();
+        for (var i = 0; i < 10; i++)
+        {
+            BuildAndForget();
+        }
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        Assert.False(first.IsAlive, "a sent message must be garbage once sent: a backlog of 100,000 would otherwise stay in memory");
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference BuildAndForget() => new(EmailDeliveryService.Build(
+        "Accounts", "accounts@example.test", new OutboxMessage(1, "greeting", ["a@example.com"], null, "en", 0, DateTimeOffset.UtcNow),
+        new EmailContent("Hello", "Hello.", null)));
+
     internal static TestApp StartWithGreetings(TestSmtpServer smtp, Dictionary<string, string?>? settings = null)
     {
         var merged = new Dictionary<string, string?>(FastRetries);

@@ -35,9 +35,10 @@ public sealed partial class EmailDeliveryService(
     ILogger<EmailDeliveryService> logger) : BackgroundService
 {
     private readonly EmailOptions _options = emailOptions.Value;
-    private readonly MailboxAddress _from = new(
-        emailOptions.Value.FromName,
-        emailOptions.Value.From ?? $"no-reply@{urlOptions.Value.BaseUri.Host}");
+    private readonly string _fromAddress = emailOptions.Value.From ?? $"no-reply@{urlOptions.Value.BaseUri.Host}";
+
+    /// <summary>How long the recorder lets outcomes gather before it commits them together.</summary>
+    private static readonly TimeSpan RecordLinger = TimeSpan.FromMilliseconds(10);
 
     /// <summary>Ids claimed by this process and not yet recorded: never claimed twice, even when a lease runs out.</summary>
     private readonly ConcurrentDictionary<long, byte> _inFlight = new();
@@ -112,7 +113,7 @@ public sealed partial class EmailDeliveryService(
     {
         var delivery = _options.Delivery;
         // Claim in chunks rather than one row at a time, but before the senders run dry.
-        var chunk = Math.Max(1, Math.Min(delivery.BatchSize / 4, delivery.BatchSize - (2 * delivery.Connections)));
+        var chunk = Math.Max(1, Math.Min(delivery.BatchSize / 2, delivery.BatchSize - (2 * delivery.Connections)));
         while (!stoppingToken.IsCancellationRequested)
         {
             var idle = true;
@@ -173,8 +174,9 @@ public sealed partial class EmailDeliveryService(
             LogLoopFailed(ex);
         }
 
-        using var timer = new CancellationTokenSource(wait, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timer.Token);
+        // A real-time timer: with a fake clock in tests, the sweep still comes round.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        linked.CancelAfter(wait);
         try
         {
             await Task.WhenAny(
@@ -220,9 +222,30 @@ public sealed partial class EmailDeliveryService(
         var batch = new List<DeliveryOutcome>();
         while (await outcomes.WaitToReadAsync(CancellationToken.None))
         {
-            while (outcomes.TryRead(out var outcome))
+            // Let a few more outcomes join before committing: one commit (one fsync) per many
+            // messages. The mails are already out; only their "sent" mark waits these milliseconds.
+            using (var linger = new CancellationTokenSource(RecordLinger))
             {
-                batch.Add(outcome);
+                while (batch.Count < _options.Delivery.BatchSize)
+                {
+                    if (outcomes.TryRead(out var outcome))
+                    {
+                        batch.Add(outcome);
+                        continue;
+                    }
+
+                    try
+                    {
+                        if (!await outcomes.WaitToReadAsync(linger.Token))
+                        {
+                            break;
+                        }
+                    }
+                    catch (OperationCanceledException) when (linger.IsCancellationRequested)
+                    {
+                        break;
+                    }
+                }
             }
 
             for (var attempt = 1; ; attempt++)
@@ -235,7 +258,7 @@ public sealed partial class EmailDeliveryService(
                 catch (Exception ex) when (attempt < 5)
                 {
                     LogRecordFailed(ex, batch.Count);
-                    await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), time, CancellationToken.None);
+                    await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), CancellationToken.None);
                 }
                 catch (Exception ex)
                 {
@@ -319,10 +342,16 @@ public sealed partial class EmailDeliveryService(
         return TimeSpan.FromMilliseconds(Math.Min(jittered, options.MaxBackoff.TotalMilliseconds));
     }
 
-    private MimeMessage Build(OutboxMessage message, EmailContent content)
+    private MimeMessage Build(OutboxMessage message, EmailContent content) => Build(_options.FromName, _fromAddress, message, content);
+
+    /// <summary>
+    /// The MIME message. Every address is a new object: an address list subscribes to its members'
+    /// change events, so one shared sender address would keep every message ever built alive.
+    /// </summary>
+    internal static MimeMessage Build(string fromName, string fromAddress, OutboxMessage message, EmailContent content)
     {
         var mime = new MimeMessage { Subject = content.Subject };
-        mime.From.Add(_from);
+        mime.From.Add(new MailboxAddress(fromName, fromAddress));
         foreach (var recipient in message.Recipients)
         {
             mime.To.Add(MailboxAddress.Parse(recipient));
