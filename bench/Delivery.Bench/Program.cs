@@ -15,7 +15,8 @@ using Microsoft.Extensions.Logging;
 using MimeKit;
 
 // Delivery benchmark: three ways to send the same mails to one local SMTP sink, in one run.
-//   dotnet run -c Release --project bench/Delivery.Bench [-- --messages 10000 --rounds 3 --rss-messages 100000 --connections 2]
+//   dotnet run -c Release --project bench/Delivery.Bench
+//     [-- --messages 10000 --rounds 3 --rss-messages 100000 --connections 2 --rtt-ms 1 --rtt-messages 2000]
 var messages = Option("--messages", 10_000);
 var rounds = Option("--rounds", 3);
 var rssMessages = Option("--rss-messages", 100_000);
@@ -52,6 +53,15 @@ for (var round = 1; round <= rounds; round++)
 
 var (bigRate, peakRss, maxHeap, processPeak) = await DrainInChildAsync(sink, rssMessages, connections);
 
+// The same three measures with a simulated network round trip on every reply, as over a LAN.
+var rtt = Option("--rtt-ms", 1);
+var rttMessages = Option("--rtt-messages", 2_000);
+sink.RoundTrip = TimeSpan.FromMilliseconds(rtt);
+var rttReused = await ReusedConnectionAsync(sink, rttMessages);
+var rttPerMessage = await ConnectionPerMessageAsync(sink, rttMessages);
+var rttDrain = (await OutboxDrainAsync(sink.Port, sink.Expect(rttMessages), rttMessages, connections)).Rate;
+sink.RoundTrip = TimeSpan.Zero;
+
 Console.WriteLine();
 Console.WriteLine("| measure | mails/s (median) | vs reused connection |");
 Console.WriteLine("|---|---:|---:|");
@@ -63,6 +73,18 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"outbox drain / reused connection: {Median(drain) / Median(reused):0.00}x (target >= 0.8x)"));
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"outbox drain / connection per message: {Median(drain) / Median(perMessage):0.0}x (target >= 4x)"));
+Console.WriteLine();
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"With {rtt} ms simulated round trip per reply, {rttMessages:N0} mails per measure:"));
+Console.WriteLine();
+Console.WriteLine("| measure | mails/s | vs reused connection |");
+Console.WriteLine("|---|---:|---:|");
+Row("MailKit alone, one reused connection", rttReused, rttReused);
+Row("MailKit, one connection per message", rttPerMessage, rttReused);
+Row($"outbox drain, {connections} connections", rttDrain, rttReused);
+Console.WriteLine();
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"outbox drain / reused connection: {rttDrain / rttReused:0.00}x; outbox drain / connection per message: {rttDrain / rttPerMessage:0.0}x"));
+Console.WriteLine();
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"draining {rssMessages:N0} queued mails (own process): {bigRate:N0}/s, peak RSS while draining {peakRss / 1048576.0:N0} MB (target <= 200 MB), max GC heap {maxHeap / 1048576.0:N0} MB; peak RSS including the insert of the rows {processPeak / 1048576.0:N0} MB"));
 return 0;

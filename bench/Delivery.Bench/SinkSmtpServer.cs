@@ -39,6 +39,9 @@ public sealed class SinkSmtpServer : IAsyncDisposable
 
     public long Connections => Interlocked.Read(ref _connections);
 
+    /// <summary>A simulated network round trip: every batch of replies waits this long before it is written.</summary>
+    public TimeSpan RoundTrip { get; set; }
+
     /// <summary>Resets the counts; the returned task completes when <paramref name="target"/> messages have arrived.</summary>
     public Task Expect(long target)
     {
@@ -76,6 +79,7 @@ public sealed class SinkSmtpServer : IAsyncDisposable
         var replies = new ArrayBufferWriter<byte>(256);
         try
         {
+            await DelayAsync();
             await stream.WriteAsync(Greeting, _stopping.Token);
             var inData = false;
             var quit = false;
@@ -132,6 +136,7 @@ public sealed class SinkSmtpServer : IAsyncDisposable
                 reader.AdvanceTo(sequence.Position, result.Buffer.End);
                 if (replies.WrittenCount > 0)
                 {
+                    await DelayAsync();
                     await stream.WriteAsync(replies.WrittenMemory, _stopping.Token);
                     replies.ResetWrittenCount();
                 }
@@ -151,6 +156,8 @@ public sealed class SinkSmtpServer : IAsyncDisposable
             await reader.CompleteAsync();
         }
     }
+
+    private Task DelayAsync() => RoundTrip > TimeSpan.Zero ? Task.Delay(RoundTrip, _stopping.Token) : Task.CompletedTask;
 
     private static string Verb(ReadOnlySequence<byte> line)
     {
