@@ -101,7 +101,8 @@ public sealed class CrashAndCommandLineTests
             smtp, directory: first.Directory, services: s => s.AddKeyedScoped<IEmailComposer, DeliveryFaultTests.GreetingComposer>("greeting"));
         await smtp.WaitForCountAsync(2);
         Assert.Equal(recipients.Order(), smtp.Received.SelectMany(m => m.Recipients).Order());
-        Directory.Delete(first.Directory, recursive: true);
+        await second.StopAsync();
+        TestDatabase.Delete(first.Directory);
     }
 
     [Fact]

@@ -22,7 +22,7 @@ public sealed class DeliveryFaultTests
     {
         await using var smtp = new TestSmtpServer();
         await smtp.StopListeningAsync();
-        await using var app = StartWithGreetings(smtp);
+        await using var app = StartWithGreetings(smtp, new() { ["Email:Delivery:MaxAttempts"] = "1000" });
 
         var recipients = await EnqueueAsync(app, 10);
         await Eventually.TrueAsync(
@@ -146,7 +146,7 @@ public sealed class DeliveryFaultTests
 
         Assert.Equal("sent", await app.ScalarAsync<string>("SELECT status FROM outbox;"));
         Assert.Single(smtp.Received);
-        Directory.Delete(app.Directory, recursive: true);
+        TestDatabase.Delete(app.Directory);
     }
 
     [Fact]

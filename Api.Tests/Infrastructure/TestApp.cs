@@ -31,7 +31,9 @@ public sealed class TestApp : IAsyncDisposable
         Smtp = smtp;
         Directory = directory;
         Time = time;
-        factory.UseKestrel(0);
+        // Port 0 through the URLs, not UseKestrel(0): that one rewrites the server's addresses after
+        // the build and races Kestrel's own bind (dotnet/aspnetcore#67714).
+        factory.UseKestrel();
         factory.StartServer();
         var addresses = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!;
         BaseAddress = new Uri(addresses.Addresses.First());
@@ -162,6 +164,7 @@ public sealed class TestApp : IAsyncDisposable
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             builder.UseEnvironment("Testing");
+            builder.UseUrls("http://127.0.0.1:0");
             builder.ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(settings));
             if (time is not null)
             {
