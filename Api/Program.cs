@@ -4,7 +4,9 @@ using Accounts.Api.Email;
 using Accounts.Api.Infrastructure;
 using Accounts.Api.Storage;
 
-var builder = WebApplication.CreateBuilder(args);
+// `outbox list|retry …` runs against the configured database instead of starting the server.
+var outboxCommand = OutboxCommandLine.Parse(args);
+var builder = WebApplication.CreateBuilder(outboxCommand is null ? args : []);
 
 builder.AddApiLogging();
 builder.AddRequestLimits();
@@ -23,6 +25,11 @@ builder.Services.AddAccounts();
 
 var app = builder.Build();
 
+if (outboxCommand is not null)
+{
+    return await outboxCommand.RunAsync(app.Services, Console.Out);
+}
+
 app.UseReverseProxySupport();
 app.UseHttpLogging();
 app.UseSecurityHeaders();
@@ -37,3 +44,4 @@ app.MapApiHealthChecks();
 app.MapAccounts();
 
 app.Run();
+return 0;

@@ -5,6 +5,7 @@ using Accounts.Api.Email;
 using Accounts.Api.Storage;
 using Accounts.Api.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Accounts.Api.Tests.Email;
 
@@ -24,6 +25,7 @@ public sealed class DeliveryTests
         var message = await MimeKit.MimeMessage.LoadAsync(Directory.GetFiles(pickup, "*.eml").Single());
         Assert.Equal("alice@example.com", message.To.Mailboxes.Single().Address);
         Assert.Contains($"{TestApp.PublicBaseUrl}/activate?token=", message.TextBody);
+        // Outcomes are committed in batches, a few milliseconds after the send.
         await Eventually.TrueAsync(async () => await app.ScalarAsync<string>("SELECT status FROM outbox;") == "sent", "the row is marked sent");
     }
 
@@ -98,7 +100,7 @@ public sealed class DeliveryTests
             ["Email:Transport"] = "Smtp",
             ["Email:Smtp:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Email:Smtp:Timeout"] = "00:05:00",
-        });
+        }, services: services => services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1)));
         await first.RegisterAsync("alice", "alice@example.com");
         await Eventually.TrueAsync(
             async () => await first.ScalarAsync<long?>("SELECT lease_until FROM outbox;") is not null,

@@ -174,14 +174,20 @@ public sealed class AbuseTests
     [InlineData("Log")]
     public async Task Production_refuses_a_transport_that_delivers_nothing_unless_told(string transport)
     {
-        var settings = new Dictionary<string, string?> { ["Email:Transport"] = transport };
+        var directory = Directory.CreateTempSubdirectory("accounts-production-").FullName;
+        var settings = ApiProcess.Defaults(directory, smtpPort: 25);
+        settings["Email:Transport"] = transport;
+        settings["ASPNETCORE_ENVIRONMENT"] = "Production";
 
-        var refused = Assert.ThrowsAny<Exception>(() => TestApp.Start(smtp: null, settings, environment: "Production"));
-        Assert.Contains("Email:Transport", refused.ToString());
+        var (exitCode, output) = await ApiProcess.RunAsync(directory, settings, "--urls", "http://127.0.0.1:0");
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("Email:Transport", output);
 
         settings["Email:AllowDevelopmentTransport"] = "true";
-        await using var allowed = TestApp.Start(smtp: null, settings, environment: "Production");
-        Assert.Equal(HttpStatusCode.OK, (await allowed.Client.GetAsync("/health/live")).StatusCode);
+        await using var allowed = await ApiProcess.StartServerAsync(directory, settings);
+        using var client = new HttpClient { BaseAddress = allowed.BaseAddress };
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
     }
 
     private static Task<HttpResponseMessage> LoginAsync(TestApp app, string login, string password) =>

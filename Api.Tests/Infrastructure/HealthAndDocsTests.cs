@@ -94,13 +94,18 @@ public sealed class HealthAndDocsTests
     [InlineData("Email:Delivery:Connections", "0", "Email:Delivery:Connections")]
     [InlineData("Passwords:Iterations", "10", "Passwords:Iterations")]
     [InlineData("Activation:RedirectUrl", "/relative", "Activation:RedirectUrl")]
-    public void Invalid_configuration_stops_the_app_with_a_message_naming_the_key(string key, string value, string named)
+    public async Task Invalid_configuration_stops_the_app_with_a_message_naming_the_key(string key, string value, string named)
     {
-        var settings = new Dictionary<string, string?> { ["Email:Transport"] = "Smtp", [key] = value };
+        var directory = Directory.CreateTempSubdirectory("accounts-config-").FullName;
+        var settings = ApiProcess.Defaults(directory, smtpPort: 25);
+        settings[key] = value;
 
-        var exception = Assert.ThrowsAny<Exception>(() => TestApp.Start(smtp: null, settings));
+        // The built app as its own process, as an operator starts it.
+        var (exitCode, output) = await ApiProcess.RunAsync(directory, settings, "--urls", "http://127.0.0.1:0");
 
-        Assert.True(exception.ToString().Contains(named, StringComparison.Ordinal), exception.ToString());
+        Assert.NotEqual(0, exitCode);
+        Assert.True(output.Contains(named, StringComparison.Ordinal), output);
+        Directory.Delete(directory, recursive: true);
     }
 
     private static string[] Responses(JsonElement paths, string path, string method) =>

@@ -24,14 +24,16 @@ public sealed class TestApp : IAsyncDisposable
     private readonly Factory _factory;
     private readonly bool _ownsDirectory;
 
-    private TestApp(Factory factory, TestSmtpServer? smtp, string directory, bool ownsDirectory, FakeTimeProvider? time, int port)
+    private TestApp(Factory factory, TestSmtpServer? smtp, string directory, bool ownsDirectory, FakeTimeProvider? time)
     {
         _factory = factory;
         _ownsDirectory = ownsDirectory;
         Smtp = smtp;
         Directory = directory;
         Time = time;
-        factory.UseKestrel(port);
+        // The port goes through the URLs, not UseKestrel(port): that one rewrites the server's
+        // addresses after the build and races Kestrel's own bind (dotnet/aspnetcore#67714).
+        factory.UseKestrel();
         factory.StartServer();
         var addresses = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!;
         BaseAddress = new Uri(addresses.Addresses.First());
@@ -89,7 +91,7 @@ public sealed class TestApp : IAsyncDisposable
             configuration[key] = value;
         }
 
-        return new TestApp(new Factory(configuration, time, services, environment), smtp, directory, ownsDirectory, time, port);
+        return new TestApp(new Factory(configuration, time, services, environment, port), smtp, directory, ownsDirectory, time);
     }
 
     /// <summary>A fresh app with its own SMTP server, for the common case.</summary>
@@ -162,12 +164,13 @@ public sealed class TestApp : IAsyncDisposable
     }
 
     private sealed class Factory(
-        IDictionary<string, string?> settings, FakeTimeProvider? time, Action<IServiceCollection>? services, string environment)
+        IDictionary<string, string?> settings, FakeTimeProvider? time, Action<IServiceCollection>? services, string environment, int port)
         : WebApplicationFactory<Program>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             builder.UseEnvironment(environment);
+            builder.UseUrls($"http://127.0.0.1:{port}");
             builder.ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(settings));
             if (time is not null)
             {

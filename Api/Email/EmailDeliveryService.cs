@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Threading.Channels;
 using Accounts.Api.Infrastructure;
 using Microsoft.Extensions.Options;
 using MimeKit;
@@ -5,25 +8,60 @@ using MimeKit;
 namespace Accounts.Api.Email;
 
 /// <summary>
-/// Drains the outbox. It claims due rows with a lease, composes each (a feature's
-/// <see cref="IEmailComposer"/> makes any token at this moment), sends it through the configured
-/// transport and records the outcome. The channel wakes it the moment a row is committed; a sweep
-/// on a timer, and one at start, find whatever the channel did not announce.
+/// Drains the outbox as a pipeline that keeps every connection busy:
+/// <list type="bullet">
+/// <item>a claimer takes due rows with a lease, in chunks, whenever the in-process buffer has room
+/// (at most <c>Email:Delivery:BatchSize</c> messages are held at once, so a backlog of any size
+/// stays in the table, not in memory);</item>
+/// <item><c>Email:Delivery:Connections</c> senders each take the next message, compose it (a feature's
+/// <see cref="IEmailComposer"/> makes any token at this moment) and send it on their own reused
+/// SMTP connection;</item>
+/// <item>a recorder writes the outcomes, as many as have piled up, in one transaction.</item>
+/// </list>
+/// The channel wakes the claimer the moment a row is committed; a sweep on a timer, and one at
+/// start, find whatever the channel did not announce. On shutdown no new message is started, the
+/// sends in progress finish (or are cancelled when the host's shutdown timeout runs out), their
+/// outcomes are recorded and every other claim is released.
 /// </summary>
 public sealed partial class EmailDeliveryService(
     IServiceScopeFactory scopes,
     OutboxStore store,
     OutboxSignal signal,
     IEmailTransport transport,
+    DeliveryMetrics metrics,
     IOptions<EmailOptions> emailOptions,
     IOptions<PublicUrlOptions> urlOptions,
     TimeProvider time,
     ILogger<EmailDeliveryService> logger) : BackgroundService
 {
     private readonly EmailOptions _options = emailOptions.Value;
-    private readonly MailboxAddress _from = new(
-        emailOptions.Value.FromName,
-        emailOptions.Value.From ?? $"no-reply@{urlOptions.Value.BaseUri.Host}");
+    private readonly string _fromAddress = emailOptions.Value.From ?? $"no-reply@{urlOptions.Value.BaseUri.Host}";
+
+    /// <summary>How long the recorder lets outcomes gather before it commits them together.</summary>
+    private static readonly TimeSpan RecordLinger = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>Ids claimed by this process and not yet recorded: never claimed twice, even when a lease runs out.</summary>
+    private readonly ConcurrentDictionary<long, byte> _inFlight = new();
+
+    /// <summary>Capacity freed or a retry scheduled: the claimer looks again.</summary>
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    /// <summary>Cancelled when the host's shutdown timeout runs out: sends in progress give up.</summary>
+    private readonly CancellationTokenSource _abort = new();
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // The host's token fires when its shutdown timeout runs out: then the sends in progress are
+        // cancelled, and ExecuteAsync still records what finished and releases the rest.
+        await using var registration = cancellationToken.Register(_abort.Cancel);
+        await base.StopAsync(CancellationToken.None);
+    }
+
+    public override void Dispose()
+    {
+        _abort.Dispose();
+        base.Dispose();
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -32,33 +70,21 @@ public sealed partial class EmailDeliveryService(
         {
             // Rows claimed before a crash or restart are this instance's: take them back now.
             await store.ReleaseAllLeasesAsync(stoppingToken);
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                try
-                {
-                    while (signal.Reader.TryRead(out _))
-                    {
-                        // The table is the truth: one claim below picks up everything announced.
-                    }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
 
-                    var batch = await store.ClaimDueAsync(delivery.BatchSize, delivery.Lease, stoppingToken);
-                    if (batch.Count > 0)
-                    {
-                        await Parallel.ForEachAsync(
-                            batch,
-                            new ParallelOptions { MaxDegreeOfParallelism = delivery.Connections, CancellationToken = stoppingToken },
-                            async (message, token) => await DeliverAsync(message, token));
-                        continue;
-                    }
-                }
-                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-                {
-                    // A database hiccup must not end delivery: log it and wait for the next sweep.
-                    LogLoopFailed(ex);
-                }
-
-                await WaitForWorkAsync(delivery.SweepInterval, stoppingToken);
-            }
+        var queue = Channel.CreateBounded<OutboxMessage>(new BoundedChannelOptions(delivery.BatchSize) { SingleWriter = true });
+        var outcomes = Channel.CreateUnbounded<DeliveryOutcome>(new UnboundedChannelOptions { SingleReader = true });
+        var senders = Enumerable.Range(0, delivery.Connections)
+            .Select(_ => Task.Run(() => SendLoopAsync(queue.Reader, outcomes.Writer, stoppingToken), CancellationToken.None))
+            .ToArray();
+        var recorder = Task.Run(() => RecordLoopAsync(outcomes.Reader), CancellationToken.None);
+        try
+        {
+            await ClaimLoopAsync(queue.Writer, stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -66,73 +92,245 @@ public sealed partial class EmailDeliveryService(
         }
         finally
         {
-            // Whatever was claimed but not finished goes back to the table for the next start.
-            await store.ReleaseAllLeasesAsync(CancellationToken.None);
+            queue.Writer.TryComplete();
+            await Task.WhenAll(senders);
+            outcomes.Writer.TryComplete();
+            await recorder;
+            try
+            {
+                // Whatever was claimed but not finished goes back to the table for the next start.
+                await store.ReleaseAllLeasesAsync(CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                // The leases then run out on their own; the next start releases them anyway.
+                LogLoopFailed(ex);
+            }
         }
     }
 
+    private async Task ClaimLoopAsync(ChannelWriter<OutboxMessage> queue, CancellationToken stoppingToken)
+    {
+        var delivery = _options.Delivery;
+        // Claim in chunks rather than one row at a time, but before the senders run dry.
+        var chunk = Math.Max(1, Math.Min(delivery.BatchSize / 2, delivery.BatchSize - (2 * delivery.Connections)));
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var idle = true;
+            try
+            {
+                while (signal.Reader.TryRead(out _))
+                {
+                    // The table is the truth: one claim below picks up everything announced.
+                }
+
+                var room = delivery.BatchSize - _inFlight.Count;
+                if (room < chunk && !_inFlight.IsEmpty)
+                {
+                    // Busy: wait for the recorder to free room.
+                    await _wake.Reader.WaitToReadAsync(stoppingToken);
+                    _wake.Reader.TryRead(out _);
+                    continue;
+                }
+
+                var batch = await store.ClaimDueAsync(room, delivery.Lease, stoppingToken);
+                foreach (var message in batch)
+                {
+                    if (_inFlight.TryAdd(message.Id, 0))
+                    {
+                        await queue.WriteAsync(message, stoppingToken);
+                    }
+                }
+
+                idle = batch.Count < room;
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                // A database hiccup must not end delivery: log it and wait for the next sweep.
+                LogLoopFailed(ex);
+            }
+
+            if (idle)
+            {
+                await WaitForWorkAsync(delivery.SweepInterval, stoppingToken);
+            }
+        }
+    }
+
+    /// <summary>Waits for a new message, a recorded outcome, the next scheduled retry or the sweep, whichever comes first.</summary>
     private async Task WaitForWorkAsync(TimeSpan sweepInterval, CancellationToken stoppingToken)
     {
-        using var sweep = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        sweep.CancelAfter(sweepInterval);
+        var wait = sweepInterval;
         try
         {
-            await signal.Reader.WaitToReadAsync(sweep.Token);
+            var now = time.GetUtcNow();
+            if (await store.NextDueAfterAsync(now, stoppingToken) is { } due && due - now < wait)
+            {
+                wait = due - now;
+            }
         }
-        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
         {
-            // Time for a sweep.
+            LogLoopFailed(ex);
+        }
+
+        // A real-time timer: with a fake clock in tests, the sweep still comes round.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        linked.CancelAfter(wait);
+        try
+        {
+            await Task.WhenAny(
+                signal.Reader.WaitToReadAsync(linked.Token).AsTask(),
+                _wake.Reader.WaitToReadAsync(linked.Token).AsTask());
+            _wake.Reader.TryRead(out _);
+        }
+        finally
+        {
+            await linked.CancelAsync();
+        }
+
+        stoppingToken.ThrowIfCancellationRequested();
+    }
+
+    private async Task SendLoopAsync(ChannelReader<OutboxMessage> queue, ChannelWriter<DeliveryOutcome> outcomes, CancellationToken stoppingToken)
+    {
+        while (await queue.WaitToReadAsync(CancellationToken.None))
+        {
+            while (queue.TryRead(out var message))
+            {
+                if (stoppingToken.IsCancellationRequested)
+                {
+                    // Not started: its claim is released at the end of the shutdown.
+                    _inFlight.TryRemove(message.Id, out _);
+                    continue;
+                }
+
+                if (await DeliverAsync(message, _abort.Token) is { } outcome)
+                {
+                    outcomes.TryWrite(outcome);
+                }
+                else
+                {
+                    _inFlight.TryRemove(message.Id, out _);
+                }
+            }
         }
     }
 
-    private async Task DeliverAsync(OutboxMessage message, CancellationToken cancellationToken)
+    private async Task RecordLoopAsync(ChannelReader<DeliveryOutcome> outcomes)
     {
+        var batch = new List<DeliveryOutcome>();
+        while (await outcomes.WaitToReadAsync(CancellationToken.None))
+        {
+            // Let a few more outcomes join before committing: one commit (one fsync) per many
+            // messages. The mails are already out; only their "sent" mark waits these milliseconds.
+            using (var linger = new CancellationTokenSource(RecordLinger))
+            {
+                while (batch.Count < _options.Delivery.BatchSize)
+                {
+                    if (outcomes.TryRead(out var outcome))
+                    {
+                        batch.Add(outcome);
+                        continue;
+                    }
+
+                    try
+                    {
+                        if (!await outcomes.WaitToReadAsync(linger.Token))
+                        {
+                            break;
+                        }
+                    }
+                    catch (OperationCanceledException) when (linger.IsCancellationRequested)
+                    {
+                        break;
+                    }
+                }
+            }
+
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await store.RecordAsync(batch, CancellationToken.None);
+                    break;
+                }
+                catch (Exception ex) when (attempt < 5)
+                {
+                    LogRecordFailed(ex, batch.Count);
+                    await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), CancellationToken.None);
+                }
+                catch (Exception ex)
+                {
+                    // Given up: the rows keep their leases, run out and are sent again (at least once).
+                    LogRecordFailed(ex, batch.Count);
+                    break;
+                }
+            }
+
+            foreach (var outcome in batch)
+            {
+                _inFlight.TryRemove(outcome.Id, out _);
+            }
+
+            batch.Clear();
+            _wake.Writer.TryWrite(true);
+        }
+    }
+
+    /// <summary>Composes and sends one message; returns what to record, or null when the send was cancelled.</summary>
+    private async Task<DeliveryOutcome?> DeliverAsync(OutboxMessage message, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
         try
         {
             await using var scope = scopes.CreateAsyncScope();
             var composer = scope.ServiceProvider.GetKeyedService<IEmailComposer>(message.Kind);
             if (composer is null)
             {
-                await store.MarkDeadAsync(message.Id, $"No composer is registered for kind '{message.Kind}'.", CancellationToken.None);
                 LogDead(message.Id, message.Kind, "unknown kind");
-                return;
+                metrics.Dead(message.Kind);
+                return new DeliveryOutcome(message.Id, DeliveryOutcomeKind.Dead, $"No composer is registered for kind '{message.Kind}'.");
             }
 
             var content = await composer.ComposeAsync(message, cancellationToken);
             if (content is null)
             {
-                await store.MarkSkippedAsync(message.Id, CancellationToken.None);
                 LogSkipped(message.Id, message.Kind);
-                return;
+                return new DeliveryOutcome(message.Id, DeliveryOutcomeKind.Skipped);
             }
 
             await transport.SendAsync(Build(message, content), content.ActionUrl, cancellationToken);
-            await store.MarkSentAsync(message.Id, CancellationToken.None);
+            metrics.Sent(message.Kind, Stopwatch.GetElapsedTime(started));
             LogSent(message.Id, message.Kind, message.Recipients.Count);
+            return new DeliveryOutcome(message.Id, DeliveryOutcomeKind.Sent);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Shutting down; the lease is released and the row goes out after the restart.
+            return null;
         }
         catch (Exception ex)
         {
-            await RecordFailureAsync(message, DeliveryFailure.From(ex));
+            var failure = DeliveryFailure.From(ex);
+            metrics.Failed(message.Kind, failure.Permanent, Stopwatch.GetElapsedTime(started));
+            return Failed(message, failure);
         }
     }
 
-    private async Task RecordFailureAsync(OutboxMessage message, DeliveryFailure failure)
+    private DeliveryOutcome Failed(OutboxMessage message, DeliveryFailure failure)
     {
         var attempt = message.Attempts + 1;
         if (failure.Permanent || attempt >= _options.Delivery.MaxAttempts)
         {
-            await store.MarkDeadAsync(message.Id, failure.Reason, CancellationToken.None);
             LogDead(message.Id, message.Kind, failure.Reason);
-            return;
+            metrics.Dead(message.Kind);
+            return new DeliveryOutcome(message.Id, DeliveryOutcomeKind.Dead, failure.Reason);
         }
 
         var delay = Backoff(attempt, _options.Delivery);
-        await store.ScheduleRetryAsync(message.Id, time.GetUtcNow() + delay, failure.Reason, CancellationToken.None);
         LogRetry(message.Id, message.Kind, attempt, delay, failure.Reason);
+        return new DeliveryOutcome(message.Id, DeliveryOutcomeKind.Retry, failure.Reason, time.GetUtcNow() + delay);
     }
 
     /// <summary>Exponential backoff from <c>InitialBackoff</c>, doubling per attempt up to <c>MaxBackoff</c>, with ±25% jitter.</summary>
@@ -144,10 +342,16 @@ public sealed partial class EmailDeliveryService(
         return TimeSpan.FromMilliseconds(Math.Min(jittered, options.MaxBackoff.TotalMilliseconds));
     }
 
-    private MimeMessage Build(OutboxMessage message, EmailContent content)
+    private MimeMessage Build(OutboxMessage message, EmailContent content) => Build(_options.FromName, _fromAddress, message, content);
+
+    /// <summary>
+    /// The MIME message. Every address is a new object: an address list subscribes to its members'
+    /// change events, so one shared sender address would keep every message ever built alive.
+    /// </summary>
+    internal static MimeMessage Build(string fromName, string fromAddress, OutboxMessage message, EmailContent content)
     {
         var mime = new MimeMessage { Subject = content.Subject };
-        mime.From.Add(_from);
+        mime.From.Add(new MailboxAddress(fromName, fromAddress));
         foreach (var recipient in message.Recipients)
         {
             mime.To.Add(MailboxAddress.Parse(recipient));
@@ -172,4 +376,7 @@ public sealed partial class EmailDeliveryService(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The delivery loop failed; it will try again at the next sweep")]
     private partial void LogLoopFailed(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Recording {Count} delivery outcome(s) failed")]
+    private partial void LogRecordFailed(Exception exception, int count);
 }

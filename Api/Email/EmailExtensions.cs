@@ -11,6 +11,7 @@ public static class EmailExtensions
         services.AddSingleton<IValidateOptions<EmailOptions>, EmailOptionsValidator>();
         services.AddSingleton<OutboxStore>();
         services.AddSingleton<OutboxSignal>();
+        services.AddSingleton<DeliveryMetrics>();
         services.AddSingleton<IEmailTransport>(provider =>
         {
             var options = provider.GetRequiredService<IOptions<EmailOptions>>().Value;

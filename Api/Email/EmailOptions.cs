@@ -73,6 +73,13 @@ public sealed class SmtpOptions
 
     /// <summary>How long one SMTP command may take before the connection is dropped.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Path of a certificate file (PEM or DER) to trust for a private relay: the server's own
+    /// self-signed certificate, or the private CA that issued it. Relative paths are under the
+    /// content root. Public relays need nothing here.
+    /// </summary>
+    public string? TrustedCertificate { get; set; }
 }
 
 /// <summary>Settings under <c>Email:Delivery</c>.</summary>

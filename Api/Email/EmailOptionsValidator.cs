@@ -56,6 +56,19 @@ public sealed class EmailOptionsValidator(IHostEnvironment environment) : IValid
             failures.Add("Email:Smtp:Timeout must be positive.");
         }
 
+        if (!string.IsNullOrEmpty(options.Smtp.TrustedCertificate))
+        {
+            var path = Path.GetFullPath(options.Smtp.TrustedCertificate, environment.ContentRootPath);
+            try
+            {
+                using var certificate = SmtpEmailTransport.LoadCertificate(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+            {
+                failures.Add($"Email:Smtp:TrustedCertificate '{path}' cannot be read as a PEM or DER certificate: {ex.Message}");
+            }
+        }
+
         var delivery = options.Delivery;
         if (delivery.Connections is < 1 or > 64)
         {

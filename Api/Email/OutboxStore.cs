@@ -68,26 +68,102 @@ public sealed class OutboxStore(Database database, TimeProvider time)
                 transaction: transaction),
             cancellationToken);
 
-    public Task MarkSentAsync(long id, CancellationToken cancellationToken) =>
-        SetFinalStatusAsync(id, "sent", error: null, cancellationToken);
-
-    public Task MarkSkippedAsync(long id, CancellationToken cancellationToken) =>
-        SetFinalStatusAsync(id, "skipped", error: null, cancellationToken);
-
-    public Task MarkDeadAsync(long id, string error, CancellationToken cancellationToken) =>
-        SetFinalStatusAsync(id, "dead", error, cancellationToken);
-
-    /// <summary>Counts a failed attempt and schedules the next one.</summary>
-    public Task ScheduleRetryAsync(long id, DateTimeOffset nextAttemptAt, string error, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records many outcomes in one write transaction: the rows sent or skipped with one statement
+    /// each, the failures one by one (there are few). Outcomes of rows no longer pending are ignored.
+    /// </summary>
+    public Task RecordAsync(IReadOnlyCollection<DeliveryOutcome> outcomes, CancellationToken cancellationToken)
     {
-        const string sql = """
+        const string finishSql = """
+            UPDATE outbox
+            SET status = @Status, sent_at = CASE WHEN @Status = 'sent' THEN @Now ELSE sent_at END,
+                attempts = attempts + 1, lease_until = NULL, last_error = NULL
+            WHERE id IN (SELECT value FROM json_each(@Ids)) AND status = 'pending';
+            """;
+        const string deadSql = """
+            UPDATE outbox SET status = 'dead', attempts = attempts + 1, lease_until = NULL, last_error = @Error
+            WHERE id = @Id AND status = 'pending';
+            """;
+        const string retrySql = """
             UPDATE outbox
             SET attempts = attempts + 1, next_attempt_at = @NextAttemptAt, lease_until = NULL, last_error = @Error
             WHERE id = @Id AND status = 'pending';
             """;
+        var now = time.GetUtcNow();
+        var sent = JsonSerializer.Serialize(outcomes.Where(o => o.Kind == DeliveryOutcomeKind.Sent).Select(o => o.Id));
+        var skipped = JsonSerializer.Serialize(outcomes.Where(o => o.Kind == DeliveryOutcomeKind.Skipped).Select(o => o.Id));
+        return database.WriteAsync(
+            async (connection, transaction) =>
+            {
+                await connection.ExecuteAsync(finishSql, new { Status = "sent", Now = now, Ids = sent }, transaction);
+                await connection.ExecuteAsync(finishSql, new { Status = "skipped", Now = now, Ids = skipped }, transaction);
+                foreach (var outcome in outcomes)
+                {
+                    if (outcome.Kind == DeliveryOutcomeKind.Dead)
+                    {
+                        await connection.ExecuteAsync(deadSql, new { outcome.Id, Error = Truncate(outcome.Error ?? "") }, transaction);
+                    }
+                    else if (outcome.Kind == DeliveryOutcomeKind.Retry)
+                    {
+                        await connection.ExecuteAsync(
+                            retrySql,
+                            new { outcome.Id, outcome.NextAttemptAt, Error = Truncate(outcome.Error ?? "") },
+                            transaction);
+                    }
+                }
+
+                return outcomes.Count;
+            },
+            cancellationToken);
+    }
+
+    /// <summary>When the next pending message scheduled after <paramref name="now"/> falls due, if any.</summary>
+    public async Task<DateTimeOffset?> NextDueAfterAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        const string sql = "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending' AND next_attempt_at > @Now;";
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var ms = await connection.ExecuteScalarAsync<long?>(sql, new { Now = now });
+        return ms is { } value ? DateTimeOffset.FromUnixTimeMilliseconds(value) : null;
+    }
+
+    /// <summary>Counts the pending messages (the backlog), synchronously, for an observable gauge.</summary>
+    public long CountPending()
+    {
+        const string sql = "SELECT COUNT(*) FROM outbox WHERE status = 'pending';";
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection(database.ConnectionString);
+        connection.Open();
+        return connection.ExecuteScalar<long>(sql);
+    }
+
+    /// <summary>The newest messages with <paramref name="status"/> (all when null), newest first.</summary>
+    public async Task<IReadOnlyList<OutboxEntry>> ListAsync(string? status, int limit, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            SELECT id, kind, recipients, status, attempts, created_at, next_attempt_at, sent_at, last_error
+            FROM outbox
+            WHERE @Status IS NULL OR status = @Status
+            ORDER BY id DESC
+            LIMIT @Limit;
+            """;
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<OutboxEntry>(sql, new { Status = status, Limit = limit });
+        return [.. rows];
+    }
+
+    /// <summary>
+    /// Puts dead messages back in the queue, due now, with a fresh count of attempts (their last
+    /// error stays until the next attempt). All dead messages when <paramref name="ids"/> is null.
+    /// </summary>
+    public Task<int> RetryDeadAsync(IReadOnlyCollection<long>? ids, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = @Now, lease_until = NULL
+            WHERE status = 'dead' AND (@All OR id IN (SELECT value FROM json_each(@Ids)));
+            """;
+        var now = time.GetUtcNow();
         return database.WriteAsync(
             (connection, transaction) => connection.ExecuteAsync(
-                sql, new { Id = id, NextAttemptAt = nextAttemptAt, Error = Truncate(error) }, transaction),
+                sql, new { Now = now, All = ids is null, Ids = JsonSerializer.Serialize(ids ?? []) }, transaction),
             cancellationToken);
     }
 
@@ -106,21 +182,6 @@ public sealed class OutboxStore(Database database, TimeProvider time)
             row.Pending,
             row.Dead,
             row.OldestPendingCreatedAt is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null);
-    }
-
-    private Task<int> SetFinalStatusAsync(long id, string status, string? error, CancellationToken cancellationToken)
-    {
-        const string sql = """
-            UPDATE outbox
-            SET status = @Status, sent_at = CASE WHEN @Status = 'sent' THEN @Now ELSE sent_at END,
-                attempts = attempts + 1, lease_until = NULL, last_error = @Error
-            WHERE id = @Id;
-            """;
-        var now = time.GetUtcNow();
-        return database.WriteAsync(
-            (connection, transaction) => connection.ExecuteAsync(
-                sql, new { Id = id, Status = status, Now = now, Error = error is null ? null : Truncate(error) }, transaction),
-            cancellationToken);
     }
 
     private static string Truncate(string error) => error.Length <= 2000 ? error : error[..2000];
@@ -147,3 +208,37 @@ public sealed class OutboxStore(Database database, TimeProvider time)
 }
 
 public sealed record OutboxStatistics(long Pending, long Dead, DateTimeOffset? OldestPendingCreatedAt);
+
+/// <summary>An outbox row as the command line shows it.</summary>
+public sealed class OutboxEntry
+{
+    public long Id { get; init; }
+
+    public string Kind { get; init; } = "";
+
+    /// <summary>The recipients as stored: a JSON array.</summary>
+    public string Recipients { get; init; } = "[]";
+
+    public string Status { get; init; } = "";
+
+    public long Attempts { get; init; }
+
+    public DateTimeOffset CreatedAt { get; init; }
+
+    public DateTimeOffset NextAttemptAt { get; init; }
+
+    public DateTimeOffset? SentAt { get; init; }
+
+    public string? LastError { get; init; }
+}
+
+public enum DeliveryOutcomeKind
+{
+    Sent,
+    Skipped,
+    Retry,
+    Dead,
+}
+
+/// <summary>What became of one claimed message, waiting to be recorded with others in one transaction.</summary>
+public readonly record struct DeliveryOutcome(long Id, DeliveryOutcomeKind Kind, string? Error = null, DateTimeOffset? NextAttemptAt = null);

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using Microsoft.Extensions.Options;
@@ -21,13 +23,71 @@ public sealed partial class SmtpEmailTransport : IEmailTransport, IAsyncDisposab
     private readonly ILogger<SmtpEmailTransport> _logger;
     private readonly SemaphoreSlim _connections;
     private readonly ConcurrentBag<PooledClient> _idle = [];
+    private readonly X509Certificate2? _trusted;
 
-    public SmtpEmailTransport(IOptions<EmailOptions> options, TimeProvider time, ILogger<SmtpEmailTransport> logger)
+    public SmtpEmailTransport(
+        IOptions<EmailOptions> options, IHostEnvironment environment, TimeProvider time, ILogger<SmtpEmailTransport> logger)
     {
         _options = options.Value.Smtp;
         _time = time;
         _logger = logger;
         _connections = new SemaphoreSlim(options.Value.Delivery.Connections);
+        if (!string.IsNullOrEmpty(_options.TrustedCertificate))
+        {
+            _trusted = LoadCertificate(Path.GetFullPath(_options.TrustedCertificate, environment.ContentRootPath));
+        }
+    }
+
+    /// <summary>Reads one certificate from a PEM or DER file.</summary>
+    internal static X509Certificate2 LoadCertificate(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        return bytes.AsSpan().IndexOf("-----BEGIN"u8) >= 0
+            ? X509Certificate2.CreateFromPem(System.Text.Encoding.ASCII.GetString(bytes))
+            : X509CertificateLoader.LoadCertificate(bytes);
+    }
+
+    /// <summary>
+    /// The system's verdict, widened by <c>Email:Smtp:TrustedCertificate</c>: the server may present
+    /// exactly that certificate (a self-signed relay, whatever name it carries), or one that chains
+    /// to it and names the host.
+    /// </summary>
+    internal static bool Validate(X509Certificate2? trusted, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        if (errors == SslPolicyErrors.None)
+        {
+            return true;
+        }
+
+        if (trusted is null || certificate is null)
+        {
+            return false;
+        }
+
+        using var presented = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        if (presented.RawDataMemory.Span.SequenceEqual(trusted.RawDataMemory.Span))
+        {
+            return true;
+        }
+
+        if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch) || errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable))
+        {
+            return false;
+        }
+
+        using var custom = new X509Chain();
+        custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        custom.ChainPolicy.CustomTrustStore.Add(trusted);
+        custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        if (chain is not null)
+        {
+            foreach (var element in chain.ChainElements.Skip(1))
+            {
+                custom.ChainPolicy.ExtraStore.Add(element.Certificate);
+            }
+        }
+
+        return custom.Build(presented);
     }
 
     public async Task SendAsync(MimeMessage message, Uri? actionUrl, CancellationToken cancellationToken)
@@ -58,7 +118,8 @@ public sealed partial class SmtpEmailTransport : IEmailTransport, IAsyncDisposab
         {
             if (pooled is not null)
             {
-                await CloseAsync(pooled.Client);
+                // Broken or timed out: a QUIT would only wait on a server that is not listening.
+                await CloseAsync(pooled.Client, quit: false);
             }
 
             _connections.Release();
@@ -74,10 +135,16 @@ public sealed partial class SmtpEmailTransport : IEmailTransport, IAsyncDisposab
                 return pooled;
             }
 
-            await CloseAsync(pooled.Client);
+            await CloseAsync(pooled.Client, quit: false);
         }
 
         var client = new SmtpClient { Timeout = (int)_options.Timeout.TotalMilliseconds };
+        if (_trusted is not null)
+        {
+            var trusted = _trusted;
+            client.ServerCertificateValidationCallback = (_, certificate, chain, errors) => Validate(trusted, certificate, chain, errors);
+        }
+
         try
         {
             await client.ConnectAsync(_options.Host ?? "", _options.Port, ToSocketOptions(_options.Security), cancellationToken);
@@ -88,7 +155,7 @@ public sealed partial class SmtpEmailTransport : IEmailTransport, IAsyncDisposab
         }
         catch
         {
-            await CloseAsync(client);
+            await CloseAsync(client, quit: false);
             throw;
         }
 
@@ -114,14 +181,14 @@ public sealed partial class SmtpEmailTransport : IEmailTransport, IAsyncDisposab
         }
     }
 
-    private static async Task CloseAsync(SmtpClient client)
+    private static async Task CloseAsync(SmtpClient client, bool quit)
     {
         try
         {
             if (client.IsConnected)
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await client.DisconnectAsync(quit: true, timeout.Token);
+                await client.DisconnectAsync(quit, timeout.Token);
             }
         }
         catch (Exception)
@@ -146,10 +213,11 @@ public sealed partial class SmtpEmailTransport : IEmailTransport, IAsyncDisposab
     {
         while (_idle.TryTake(out var pooled))
         {
-            await CloseAsync(pooled.Client);
+            await CloseAsync(pooled.Client, quit: true);
         }
 
         _connections.Dispose();
+        _trusted?.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Connected to SMTP server {Host}:{Port} (TLS: {Secure})")]
