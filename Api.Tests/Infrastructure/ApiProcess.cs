@@ -93,6 +93,31 @@ public sealed class ApiProcess : IAsyncDisposable
         return (child._process.ExitCode, child.Output);
     }
 
+    /// <summary>
+    /// Starts the built app with the test defaults and <paramref name="overrides"/>, expects it to
+    /// refuse to start (a non-zero exit), and returns what it printed.
+    /// </summary>
+    public static async Task<string> FailedStartOutputAsync(IDictionary<string, string?> overrides)
+    {
+        var directory = Directory.CreateTempSubdirectory("accounts-start-").FullName;
+        try
+        {
+            var settings = Defaults(directory, smtpPort: 25);
+            foreach (var (key, value) in overrides)
+            {
+                settings[key] = value;
+            }
+
+            var (exitCode, output) = await RunAsync(directory, settings, "--urls", "http://127.0.0.1:0");
+            Assert.True(exitCode != 0, $"The app started although it should have refused:\n{output}");
+            return output;
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     /// <summary>SIGKILL: no shutdown code runs, nothing is flushed or released.</summary>
     public void Kill()
     {

@@ -54,13 +54,11 @@ public sealed class CorsTests
     [InlineData("http://localhost:5173/app")]
     [InlineData("*")]
     [InlineData("localhost:5173")]
-    public void An_allowed_origin_that_is_not_an_origin_stops_the_app_naming_the_key(string origin)
+    public async Task An_allowed_origin_that_is_not_an_origin_stops_the_app_naming_the_key(string origin)
     {
-        var settings = new Dictionary<string, string?> { ["Cors:AllowedOrigins:0"] = origin };
+        var output = await ApiProcess.FailedStartOutputAsync(new Dictionary<string, string?> { ["Cors:AllowedOrigins:0"] = origin });
 
-        var exception = Assert.ThrowsAny<Exception>(() => TestApp.Start(smtp: null, settings));
-
-        Assert.Contains("Cors:AllowedOrigins:0", exception.ToString());
+        Assert.Contains("Cors:AllowedOrigins:0", output);
     }
 
     private static HttpRequestMessage Preflight(string path, string origin, string method, string headers)
