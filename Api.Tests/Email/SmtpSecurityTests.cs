@@ -104,17 +104,17 @@ public sealed class SmtpSecurityTests
     }
 
     [Fact]
-    public void A_trusted_certificate_that_cannot_be_read_stops_the_app_with_a_message_naming_the_key()
+    public async Task A_trusted_certificate_that_cannot_be_read_stops_the_app_with_a_message_naming_the_key()
     {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Email:Transport"] = "Smtp",
-            ["Email:Smtp:TrustedCertificate"] = Path.Combine(Path.GetTempPath(), $"missing-{Guid.NewGuid():N}.pem"),
-        };
+        var directory = Directory.CreateTempSubdirectory("accounts-cert-").FullName;
+        var settings = ApiProcess.Defaults(directory, 25);
+        settings["Email:Smtp:TrustedCertificate"] = Path.Combine(directory, "missing.pem");
 
-        var exception = Assert.ThrowsAny<Exception>(() => TestApp.Start(smtp: null, settings));
+        var (exitCode, output) = await ApiProcess.RunAsync(directory, settings, "--urls", "http://127.0.0.1:0");
 
-        Assert.Contains("Email:Smtp:TrustedCertificate", exception.ToString());
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("Email:Smtp:TrustedCertificate", output);
+        TestDatabase.Delete(directory);
     }
 
     private static Dictionary<string, string?> Settings(TestSmtpServer smtp, string security, string? trustedCertificate) => new()
