@@ -140,7 +140,8 @@ public sealed class TestSmtpServer : IAsyncDisposable
         await loop;
         foreach (var session in _sessions.Keys)
         {
-            session.Client.Close(0);
+            // A session that ends meanwhile disposes its client, which sets Client to null.
+            session.Client?.Close(0);
         }
     }
 
