@@ -126,6 +126,22 @@ public sealed class PasswordHashingTests
     }
 
     [Fact]
+    public async Task Hashing_threads_yield_the_CPU_to_request_threads_on_Linux()
+    {
+        using var hashing = Create(FewIterations);
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        // The thread's own /proc entry: its nice value is the 19th field, the 17th after the name's ')'.
+        var stat = await hashing.RunAsync(() => File.ReadAllText("/proc/thread-self/stat"), CancellationToken.None);
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+
+        Assert.Equal("10", fields[16]);
+    }
+
+    [Fact]
     public void Concurrency_is_the_core_count()
     {
         using var hashing = Create(FewIterations);

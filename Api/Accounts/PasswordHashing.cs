@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Identity;
@@ -78,6 +79,7 @@ public sealed class PasswordHashing : IDisposable
 
     private void Run()
     {
+        LowerThisThreadsPriority();
         var reader = _work.Reader;
         while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
@@ -89,6 +91,41 @@ public sealed class PasswordHashing : IDisposable
     }
 
     public void Dispose() => _work.Writer.TryComplete();
+
+    /// <summary>
+    /// Hashing yields the CPU to request threads: on Linux, a nice value of 10 for this thread.
+    /// When nothing else runs, hashing still gets whole cores; under load, health checks and
+    /// activations are served first. (.NET's <see cref="Thread.Priority"/> does nothing on Linux.)
+    /// </summary>
+    private static void LowerThisThreadsPriority()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        try
+        {
+            _ = NativeMethods.setpriority(NativeMethods.PrioProcess, NativeMethods.gettid(), 10);
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // A C library without these calls: hashing then runs at normal priority.
+        }
+    }
+
+    private static class NativeMethods
+    {
+        public const int PrioProcess = 0;
+
+        [DllImport("libc", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int setpriority(int which, int who, int prio);
+
+        [DllImport("libc")]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int gettid();
+    }
 
     /// <summary>The hasher's user type; PBKDF2 does not look at it.</summary>
     public sealed class Account
