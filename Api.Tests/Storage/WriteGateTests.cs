@@ -53,6 +53,51 @@ public sealed class WriteGateTests : IDisposable
         Assert.Equal(["b"], (await reader.QueryAsync<string>("SELECT name FROM item;")).ToArray());
     }
 
+    [Fact]
+    public async Task Writes_committed_together_keep_their_own_outcome_when_some_fail()
+    {
+        await using var database = CreateDatabase();
+        await database.WriteAsync((c, t) => c.ExecuteAsync("CREATE TABLE item (name TEXT NOT NULL UNIQUE); INSERT INTO item VALUES ('taken');", transaction: t));
+
+        // Hold the writer so that the next writes queue up and share one transaction.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holding = database.WriteAsync(async (c, t) =>
+        {
+            await release.Task;
+            return await c.ExecuteAsync("INSERT INTO item VALUES ('first');", transaction: t);
+        });
+        var writes = Enumerable.Range(0, 40).Select(i => database.WriteAsync(async (connection, transaction) =>
+        {
+            await connection.ExecuteAsync("INSERT INTO item VALUES (@Name);", new { Name = $"item{i}" }, transaction);
+            if (i % 5 == 0)
+            {
+                // Half done, then a unique violation: this write's own row must not survive.
+                await connection.ExecuteAsync("INSERT INTO item VALUES ('taken');", transaction: transaction);
+            }
+
+            return i;
+        })).ToArray();
+        release.SetResult();
+        await holding;
+
+        for (var i = 0; i < writes.Length; i++)
+        {
+            if (i % 5 == 0)
+            {
+                await Assert.ThrowsAsync<SqliteException>(() => writes[i]);
+            }
+            else
+            {
+                Assert.Equal(i, await writes[i]);
+            }
+        }
+
+        await using var reader = await database.OpenAsync();
+        var names = (await reader.QueryAsync<string>("SELECT name FROM item;")).ToHashSet();
+        var expected = Enumerable.Range(0, 40).Where(i => i % 5 != 0).Select(i => $"item{i}").Append("taken").Append("first").ToHashSet();
+        Assert.Equal(expected, names);
+    }
+
     private static void InterlockedMax(ref int target, int value)
     {
         int current;
