@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net;
 
 namespace Accounts.Bench;
 
@@ -136,4 +138,16 @@ public static class Load
             return false;
         }
     }
+}
+
+/// <summary>How many answers of each status the register requests got, so a run that lost requests says why.</summary>
+public static class Statuses
+{
+    private static readonly ConcurrentDictionary<HttpStatusCode, int> Counts = new();
+
+    public static void Count(HttpStatusCode status) => Counts.AddOrUpdate(status, 1, (_, n) => n + 1);
+
+    public static void Reset() => Counts.Clear();
+
+    public static string Summary() => string.Join(", ", Counts.OrderBy(c => c.Key).Select(c => $"{(int)c.Key}: {c.Value}"));
 }

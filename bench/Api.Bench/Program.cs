@@ -8,6 +8,8 @@ using System.Security.Cryptography;
 using Accounts.Bench;
 
 var quick = args.Contains("--quick");
+// --only register|activation runs one part, for iterating on it; the table then has only its rows.
+var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
 var seconds = quick ? 5 : 15;
 var cores = Environment.ProcessorCount;
 const int Iterations = 220_000;
@@ -24,83 +26,98 @@ var hashLimit = cores * 1000 / msPerHash;
 Console.WriteLine($"hash: {msPerHash:F1} ms at {Iterations} iterations; limit {hashLimit:F1} registrations/s on {cores} cores");
 
 // 2. Register at saturation, with the cheap endpoints probed meanwhile; cold start on a fresh database.
-await using (var sink = new SmtpSink(TimeSpan.Zero))
-await using (var api = await ApiProcess.StartAsync(apiDll, sink.Port, Iterations))
+if (only is null or "register")
 {
-    results.Add(("cold start to first 200 from /health/ready (fresh database)", $"{api.StartupTime.TotalMilliseconds:F0} ms", "≤ 1500 ms", api.StartupTime.TotalMilliseconds <= 1500));
-    using var client = Client(api.Address, 64);
-    var register = Load.ClosedAsync("register", cores * 4, TimeSpan.FromSeconds(seconds), i => RegisterAsync(client, $"sat{i}"));
-    var live = Load.OpenAsync("health/live", 20, TimeSpan.FromSeconds(seconds), async _ => (await client.GetAsync("/health/live")).IsSuccessStatusCode);
-    var unknown = Load.OpenAsync("activate unknown", 20, TimeSpan.FromSeconds(seconds), async _ =>
-        (await client.GetAsync($"/activate?token={RandomToken()}")).StatusCode == HttpStatusCode.NotFound);
-    var saturated = await register;
-    var (liveSample, unknownSample) = (await live, await unknown);
-    results.Add(("register throughput at saturation", $"{saturated.PerSecond:F1}/s = {saturated.PerSecond / hashLimit:F2} × limit", "≥ 0.90 × limit", saturated.PerSecond >= 0.9 * hashLimit));
-    results.Add(("GET /health/live p99 while register is saturated", $"{liveSample.Percentile(99):F1} ms", "≤ 25 ms", liveSample.Percentile(99) <= 25));
-    results.Add(("GET /activate (unknown token) p99 while register is saturated", $"{unknownSample.Percentile(99):F1} ms", "≤ 25 ms", unknownSample.Percentile(99) <= 25));
-    Console.WriteLine($"saturation: {saturated.Count} registrations ({saturated.Errors} errors), live p50 {liveSample.Percentile(50):F1} ms, unknown p50 {unknownSample.Percentile(50):F1} ms");
+    await using (var sink = new SmtpSink(TimeSpan.Zero))
+    await using (var api = await ApiProcess.StartAsync(apiDll, sink.Port, Iterations))
+    {
+        results.Add(("cold start to first 200 from /health/ready (fresh database)", $"{api.StartupTime.TotalMilliseconds:F0} ms", "≤ 1500 ms", api.StartupTime.TotalMilliseconds <= 1500));
+        using var client = Client(api.Address, 64);
+        await Load.ClosedAsync("warm-up", cores * 4, TimeSpan.FromSeconds(2), i => RegisterAsync(client, $"warm{i}"));
+        // What this machine really delivers with one hash per core at once (a VM's cores may not add up), just before the load.
+        var parallelHashes = MeasureParallelHashesPerSecond(Iterations, cores, TimeSpan.FromSeconds(quick ? 2 : 5));
+        Console.WriteLine($"parallel hashing: {parallelHashes:F1} hashes/s with {cores} threads = {parallelHashes / hashLimit:F2} × the limit");
+        var register = Load.ClosedAsync("register", cores * 4, TimeSpan.FromSeconds(seconds), i => RegisterAsync(client, $"sat{i}"));
+        var live = Load.OpenAsync("health/live", 20, TimeSpan.FromSeconds(seconds), async _ => (await client.GetAsync("/health/live")).IsSuccessStatusCode);
+        var unknown = Load.OpenAsync("activate unknown", 20, TimeSpan.FromSeconds(seconds), async _ =>
+            (await client.GetAsync($"/activate?token={RandomToken()}")).StatusCode == HttpStatusCode.NotFound);
+        var saturated = await register;
+        var (liveSample, unknownSample) = (await live, await unknown);
+        results.Add(("register throughput at saturation", $"{saturated.PerSecond:F1}/s = {saturated.PerSecond / hashLimit:F2} × limit", "≥ 0.90 × limit", saturated.PerSecond >= 0.9 * hashLimit));
+        results.Add(("register throughput / hashes per second measured with one thread per core", $"{saturated.PerSecond:F1} / {parallelHashes:F1} = {saturated.PerSecond / parallelHashes:F2}", "(context)", saturated.PerSecond >= 0.9 * parallelHashes));
+        results.Add(("GET /health/live p99 while register is saturated", $"{liveSample.Percentile(99):F1} ms", "≤ 25 ms", liveSample.Percentile(99) <= 25));
+        results.Add(("GET /activate (unknown token) p99 while register is saturated", $"{unknownSample.Percentile(99):F1} ms", "≤ 25 ms", unknownSample.Percentile(99) <= 25));
+        Console.WriteLine($"saturation: {saturated.Count} registrations ({saturated.Errors} errors), live p50 {liveSample.Percentile(50):F1} ms, unknown p50 {unknownSample.Percentile(50):F1} ms");
 
-    // Let the backlog drain, then measure commit → SMTP-accepted at a steady 20 registrations/s.
-    await sink.WaitForAsync(saturated.Count - saturated.Errors, TimeSpan.FromMinutes(2));
-    var answered = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
-    var steady = await Load.OpenAsync("register 20/s", 20, TimeSpan.FromSeconds(seconds), async i =>
-    {
-        var ok = await RegisterAsync(client, $"steady{i}");
-        answered[$"steady{i}@example.test"] = Stopwatch.GetTimestamp();
-        return ok;
-    });
-    await WaitUntilAsync(() => answered.Keys.All(sink.Received.ContainsKey), TimeSpan.FromSeconds(30));
-    var delivery = new Sample("commit to SMTP accepted");
-    foreach (var (address, answeredAt) in answered)
-    {
-        delivery.Add(Math.Max(0, Stopwatch.GetElapsedTime(answeredAt, sink.Received[address].Timestamp).TotalMilliseconds), true);
+        // Let the backlog drain, then measure commit → SMTP-accepted at a steady 20 registrations/s.
+        await sink.WaitForAsync(saturated.Count - saturated.Errors, TimeSpan.FromMinutes(2));
+        var answered = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
+        var steady = await Load.OpenAsync("register 20/s", 20, TimeSpan.FromSeconds(seconds), async i =>
+        {
+            var ok = await RegisterAsync(client, $"steady{i}");
+            answered[$"steady{i}@example.test"] = Stopwatch.GetTimestamp();
+            return ok;
+        });
+        await WaitUntilAsync(() => answered.Keys.All(sink.Received.ContainsKey), TimeSpan.FromSeconds(30));
+        var delivery = new Sample("commit to SMTP accepted");
+        foreach (var (address, answeredAt) in answered)
+        {
+            delivery.Add(Math.Max(0, Stopwatch.GetElapsedTime(answeredAt, sink.Received[address].Timestamp).TotalMilliseconds), true);
+        }
+
+        results.Add(("commit → SMTP accepted at 20 registrations/s, p50", $"{delivery.Percentile(50):F1} ms", "≤ 50 ms", delivery.Percentile(50) <= 50));
+        results.Add(("commit → SMTP accepted at 20 registrations/s, p99", $"{delivery.Percentile(99):F1} ms", "≤ 500 ms", delivery.Percentile(99) <= 500));
+
+        // Register latency at a steady half of the limit, against an SMTP server that answers at once.
+        await Load.OpenAsync("warm-up", Math.Max(1, hashLimit / 2), TimeSpan.FromSeconds(2), i => RegisterAsync(client, $"warmfast{i}"));
+        var fast = await Load.OpenAsync("register, fast SMTP", Math.Max(1, hashLimit / 2), TimeSpan.FromSeconds(seconds), i => RegisterAsync(client, $"fast{i}"));
+        peakRss = Math.Max(peakRss, api.PeakRssMiB);
+
+        // The same load against an SMTP server that takes 2 s per message.
+        await using var slowSink = new SmtpSink(TimeSpan.FromSeconds(2));
+        await using var slowApi = await ApiProcess.StartAsync(apiDll, slowSink.Port, Iterations);
+        using var slowClient = Client(slowApi.Address, 64);
+        await Load.OpenAsync("warm-up", Math.Max(1, hashLimit / 2), TimeSpan.FromSeconds(2), i => RegisterAsync(slowClient, $"warmslow{i}"));
+        var slow = await Load.OpenAsync("register, slow SMTP", Math.Max(1, hashLimit / 2), TimeSpan.FromSeconds(seconds), i => RegisterAsync(slowClient, $"slow{i}"));
+        results.Add(("register p50, SMTP taking 2 s / answering at once", $"{slow.Percentile(50):F1} / {fast.Percentile(50):F1} ms = {slow.Percentile(50) / fast.Percentile(50):F2}", "≤ 1.10", slow.Percentile(50) <= 1.1 * fast.Percentile(50)));
+        results.Add(("register p99, SMTP taking 2 s / answering at once", $"{slow.Percentile(99):F1} / {fast.Percentile(99):F1} ms = {slow.Percentile(99) / fast.Percentile(99):F2}", "≤ 1.10", slow.Percentile(99) <= 1.1 * fast.Percentile(99)));
+        peakRss = Math.Max(peakRss, slowApi.PeakRssMiB);
     }
-
-    results.Add(("commit → SMTP accepted at 20 registrations/s, p50", $"{delivery.Percentile(50):F1} ms", "≤ 50 ms", delivery.Percentile(50) <= 50));
-    results.Add(("commit → SMTP accepted at 20 registrations/s, p99", $"{delivery.Percentile(99):F1} ms", "≤ 500 ms", delivery.Percentile(99) <= 500));
-
-    // Register latency at a steady half of the limit, against an SMTP server that answers at once.
-    var fast = await Load.OpenAsync("register, fast SMTP", Math.Max(1, hashLimit / 2), TimeSpan.FromSeconds(seconds), i => RegisterAsync(client, $"fast{i}"));
-    peakRss = Math.Max(peakRss, api.PeakRssMiB);
-
-    // The same load against an SMTP server that takes 2 s per message.
-    await using var slowSink = new SmtpSink(TimeSpan.FromSeconds(2));
-    await using var slowApi = await ApiProcess.StartAsync(apiDll, slowSink.Port, Iterations);
-    using var slowClient = Client(slowApi.Address, 64);
-    var slow = await Load.OpenAsync("register, slow SMTP", Math.Max(1, hashLimit / 2), TimeSpan.FromSeconds(seconds), i => RegisterAsync(slowClient, $"slow{i}"));
-    results.Add(("register p50, SMTP taking 2 s / answering at once", $"{slow.Percentile(50):F1} / {fast.Percentile(50):F1} ms = {slow.Percentile(50) / fast.Percentile(50):F2}", "≤ 1.10", slow.Percentile(50) <= 1.1 * fast.Percentile(50)));
-    results.Add(("register p99, SMTP taking 2 s / answering at once", $"{slow.Percentile(99):F1} / {fast.Percentile(99):F1} ms = {slow.Percentile(99) / fast.Percentile(99):F2}", "≤ 1.10", slow.Percentile(99) <= 1.1 * fast.Percentile(99)));
-    peakRss = Math.Max(peakRss, slowApi.PeakRssMiB);
 }
 
 // 3. Activation: distinct valid tokens made through the API first, then activated with 32 connections.
-await using (var sink = new SmtpSink(TimeSpan.Zero))
-await using (var api = await ApiProcess.StartAsync(apiDll, sink.Port, iterations: 1_000))
+if (only is null or "activation")
 {
-    var tokens = quick ? 5_000 : 20_000;
-    using var client = Client(api.Address, 64);
-    var made = await Load.CountedAsync("register for tokens", 16, tokens, i => RegisterAsync(client, $"act{i}"));
-    await sink.WaitForAsync(tokens, TimeSpan.FromMinutes(5));
-    var links = sink.Received.Values.Select(v => v.Token!).ToArray();
-    Console.WriteLine($"tokens: {links.Length} made through the API at {made.PerSecond:F0} registrations/s");
-
-    var ceiling = await Load.ClosedAsync("health/live", 32, TimeSpan.FromSeconds(5), async _ => (await client.GetAsync("/health/live")).IsSuccessStatusCode);
-    var activated = 0;
-    var activation = await Load.CountedAsync("activate", 32, links.Length, async i =>
+    await using (var sink = new SmtpSink(TimeSpan.Zero))
+    await using (var api = await ApiProcess.StartAsync(apiDll, sink.Port, iterations: 1_000))
     {
-        var response = await client.GetAsync($"/activate?token={links[i]}");
-        var ok = response.IsSuccessStatusCode && (await response.Content.ReadAsStringAsync()).Contains("\"activated\"", StringComparison.Ordinal);
-        if (ok)
-        {
-            Interlocked.Increment(ref activated);
-        }
+        var tokens = quick ? 5_000 : 20_000;
+        using var client = Client(api.Address, 64);
+        Statuses.Reset();
+        var made = await Load.CountedAsync("register for tokens", 16, tokens, i => RegisterAsync(client, $"act{i}"));
+        Console.WriteLine($"registrations for tokens: {made.Count - made.Errors} accepted, {made.Errors} not ({Statuses.Summary()})");
+        await sink.WaitForAsync(made.Count - made.Errors, TimeSpan.FromMinutes(5), api.Address);
+        var links = sink.Received.Values.Select(v => v.Token!).ToArray();
+        Console.WriteLine($"tokens: {links.Length} made through the API at {made.PerSecond:F0} registrations/s");
 
-        return ok;
-    });
-    results.Add(("activations per second (32 connections, synchronous=FULL)", $"{activation.PerSecond:F0}/s, {activated}/{links.Length} activated", "≥ 4000/s", activation.PerSecond >= 4000 && activated == links.Length));
-    results.Add(("activation p99 (32 connections)", $"{activation.Percentile(99):F1} ms", "≤ 25 ms", activation.Percentile(99) <= 25));
-    results.Add(("activation rate / GET /health/live rate (same run, 32 connections)", $"{activation.PerSecond:F0} / {ceiling.PerSecond:F0} = {activation.PerSecond / ceiling.PerSecond:F2}", "≥ 0.50", activation.PerSecond >= 0.5 * ceiling.PerSecond));
-    peakRss = Math.Max(peakRss, api.PeakRssMiB);
+        var ceiling = await Load.ClosedAsync("health/live", 32, TimeSpan.FromSeconds(5), async _ => (await client.GetAsync("/health/live")).IsSuccessStatusCode);
+        var activated = 0;
+        var activation = await Load.CountedAsync("activate", 32, links.Length, async i =>
+        {
+            var response = await client.GetAsync($"/activate?token={links[i]}");
+            var ok = response.IsSuccessStatusCode && (await response.Content.ReadAsStringAsync()).Contains("\"activated\"", StringComparison.Ordinal);
+            if (ok)
+            {
+                Interlocked.Increment(ref activated);
+            }
+
+            return ok;
+        });
+        results.Add(("activations per second (32 connections, synchronous=FULL)", $"{activation.PerSecond:F0}/s, {activated}/{links.Length} activated", "≥ 4000/s", activation.PerSecond >= 4000 && activated == links.Length));
+        results.Add(("activation p99 (32 connections)", $"{activation.Percentile(99):F1} ms", "≤ 25 ms", activation.Percentile(99) <= 25));
+        results.Add(("activation rate / GET /health/live rate (same run, 32 connections)", $"{activation.PerSecond:F0} / {ceiling.PerSecond:F0} = {activation.PerSecond / ceiling.PerSecond:F2}", "≥ 0.50", activation.PerSecond >= 0.5 * ceiling.PerSecond));
+        peakRss = Math.Max(peakRss, api.PeakRssMiB);
+    }
 }
 
 results.Add(("peak RSS of the API (VmHWM, largest of the runs above)", $"{peakRss:F0} MiB", "≤ 200 MiB", peakRss <= 200));
@@ -123,6 +140,7 @@ static async Task<bool> RegisterAsync(HttpClient client, string name)
 {
     const string password = "correct horse battery staple";
     var response = await client.PostAsJsonAsync("/register", new { username = name, email = $"{name}@example.test", password, confirmPassword = password });
+    Statuses.Count(response.StatusCode);
     return response.StatusCode == HttpStatusCode.Accepted;
 }
 
@@ -141,6 +159,24 @@ static double MeasureHashMilliseconds(int iterations)
     }
 
     return times.Order().ElementAt(times.Count / 2);
+}
+
+static double MeasureParallelHashesPerSecond(int iterations, int threads, TimeSpan duration)
+{
+    var salt = RandomNumberGenerator.GetBytes(16);
+    var count = 0;
+    var clock = Stopwatch.StartNew();
+    var workers = Enumerable.Range(0, threads).Select(_ => new Thread(() =>
+    {
+        while (clock.Elapsed < duration)
+        {
+            Rfc2898DeriveBytes.Pbkdf2("correct horse battery staple"u8, salt, iterations, HashAlgorithmName.SHA512, 32);
+            Interlocked.Increment(ref count);
+        }
+    })).ToList();
+    workers.ForEach(w => w.Start());
+    workers.ForEach(w => w.Join());
+    return count / clock.Elapsed.TotalSeconds;
 }
 
 static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout)

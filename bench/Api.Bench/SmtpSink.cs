@@ -39,6 +39,9 @@ public sealed partial class SmtpSink : IAsyncDisposable
             try
             {
                 var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                // Each reply is its own small write: without this, Nagle's algorithm holds one back
+                // until the client's delayed ACK (tens of ms), which a real server's batched replies never meet.
+                client.NoDelay = true;
                 _ = Task.Run(() => ServeAsync(client));
             }
             catch (Exception) when (_stop.IsCancellationRequested)
@@ -112,14 +115,22 @@ public sealed partial class SmtpSink : IAsyncDisposable
         }
     }
 
-    public async Task WaitForAsync(int count, TimeSpan timeout)
+    /// <param name="api">When given, a timeout also prints what the API's /health/ready says of its outbox.</param>
+    public async Task WaitForAsync(int count, TimeSpan timeout, Uri? api = null)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         while (Received.Count < count)
         {
             if (Stopwatch.GetTimestamp() > deadline)
             {
-                throw new TimeoutException($"Only {Received.Count} of {count} mails arrived within {timeout}.");
+                var health = "";
+                if (api is not null)
+                {
+                    using var client = new HttpClient { BaseAddress = api };
+                    health = "; /health/ready: " + await client.GetStringAsync("/health/ready");
+                }
+
+                throw new TimeoutException($"Only {Received.Count} of {count} mails arrived within {timeout}{health}.");
             }
 
             await Task.Delay(50);
