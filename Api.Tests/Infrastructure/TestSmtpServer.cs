@@ -59,6 +59,12 @@ public sealed class TestSmtpServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Channel<ReceivedMail> _inbox = Channel.CreateUnbounded<ReceivedMail>();
     private readonly List<ReceivedMail> _received = [];
+
+    /// <summary>The mails <see cref="WaitForMailAsync"/> has handed out (guarded by <see cref="_received"/>).</summary>
+    private readonly HashSet<ReceivedMail> _returned = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Completed, and replaced, when a mail arrives (guarded by <see cref="_received"/>).</summary>
+    private TaskCompletionSource _arrival = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentDictionary<TcpClient, byte> _sessions = new();
     private readonly TestSmtpTls _tls;
     private readonly X509Certificate2? _certificate;
@@ -164,7 +170,11 @@ public sealed class TestSmtpServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits for the next mail to <paramref name="recipient"/> (any mail when null).</summary>
+    /// <summary>
+    /// Waits for the next mail to <paramref name="recipient"/> (any mail when null): the oldest one
+    /// to that address that no earlier call returned. Mails to others stay for their own waits, so
+    /// the order in which parallel connections deliver does not matter.
+    /// </summary>
     public async Task<ReceivedMail> WaitForMailAsync(string? recipient = null, TimeSpan? timeout = null)
     {
         using var cancellation = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
@@ -172,11 +182,21 @@ public sealed class TestSmtpServer : IAsyncDisposable
         {
             while (true)
             {
-                var mail = await _inbox.Reader.ReadAsync(cancellation.Token);
-                if (recipient is null || mail.Recipients.Contains(recipient, StringComparer.OrdinalIgnoreCase))
+                Task arrival;
+                lock (_received)
                 {
-                    return mail;
+                    var mail = _received.FirstOrDefault(m => !_returned.Contains(m)
+                        && (recipient is null || m.Recipients.Contains(recipient, StringComparer.OrdinalIgnoreCase)));
+                    if (mail is not null)
+                    {
+                        _returned.Add(mail);
+                        return mail;
+                    }
+
+                    arrival = _arrival.Task;
                 }
+
+                await arrival.WaitAsync(cancellation.Token);
             }
         }
         catch (OperationCanceledException)
@@ -326,6 +346,8 @@ public sealed class TestSmtpServer : IAsyncDisposable
                         lock (_received)
                         {
                             _received.Add(mail);
+                            _arrival.SetResult();
+                            _arrival = new(TaskCreationOptions.RunContinuationsAsynchronously);
                         }
 
                         _inbox.Writer.TryWrite(mail);
