@@ -203,7 +203,17 @@ public sealed class RegistrationTests
         Assert.NotEmpty(files);
         foreach (var file in files)
         {
-            var bytes = await File.ReadAllBytesAsync(file);
+            byte[] bytes;
+            try
+            {
+                bytes = await File.ReadAllBytesAsync(file);
+            }
+            catch (FileNotFoundException)
+            {
+                // The last connection to close checkpoints and deletes the -wal and -shm files: gone, it holds nothing.
+                continue;
+            }
+
             Assert.Equal(-1, bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(password)));
             Assert.Equal(-1, bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(mail.Token)));
             Assert.Equal(-1, bytes.AsSpan().IndexOf(Convert.FromBase64String(Base64UrlToBase64(mail.Token))));
