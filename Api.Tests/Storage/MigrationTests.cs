@@ -34,6 +34,8 @@ public sealed class MigrationTests : IDisposable
 
         Assert.Equal("wal", await connection.ExecuteScalarAsync<string>("PRAGMA journal_mode;"));
         Assert.Equal(1, await connection.ExecuteScalarAsync<int>("PRAGMA foreign_keys;"));
+        // FULL (2): a commit is on disk before any caller is answered, power cut included.
+        Assert.Equal(2, await connection.ExecuteScalarAsync<int>("PRAGMA synchronous;"));
         var orphan = await Assert.ThrowsAsync<SqliteException>(() => connection.ExecuteAsync(
             "INSERT INTO account_tokens (token_hash, user_id, purpose, created_at, expires_at) VALUES (x'00', 'nobody', 'activation', 0, 0);"));
         Assert.Equal(19, orphan.SqliteErrorCode); // SQLITE_CONSTRAINT
