@@ -96,29 +96,41 @@ public sealed class AccountTokenStore(Database database)
         return connection.ExecuteAsync(sql, new { UserId = userId, Purpose = purpose, Now = now }, transaction);
     }
 
-    public async Task<TokenState?> FindAsync(byte[] hash, string purpose, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        return await FindAsync(connection, null, hash, purpose);
-    }
+    /// <summary>The token and its account's status, read without the write gate (every link click starts here).</summary>
+    public Task<TokenState?> FindAsync(byte[] hash, string purpose, CancellationToken cancellationToken) =>
+        database.ReadAsync(connection => Find(connection, null, hash, purpose), cancellationToken);
 
-    public static Task<TokenState?> FindAsync(IDbConnection connection, IDbTransaction? transaction, byte[] hash, string purpose)
+    public static Task<TokenState?> FindAsync(IDbConnection connection, IDbTransaction? transaction, byte[] hash, string purpose) =>
+        Task.FromResult(Find(connection, transaction, hash, purpose));
+
+    // A prepared statement read by hand: this runs for every link followed, known or not.
+    private static TokenState? Find(IDbConnection connection, IDbTransaction? transaction, byte[] hash, string purpose)
     {
         const string sql = """
-            SELECT t.user_id, t.expires_at, t.consumed_at, u.status AS user_status
+            SELECT t.user_id, t.expires_at, t.consumed_at, u.status
             FROM account_tokens t JOIN users u ON u.id = t.user_id
             WHERE t.token_hash = @Hash AND t.purpose = @Purpose;
             """;
-        return connection.QuerySingleOrDefaultAsync<TokenState>(sql, new { Hash = hash, Purpose = purpose }, transaction);
+        using var reader = connection.Prepared(transaction, sql, ("@Hash", hash), ("@Purpose", purpose)).ExecuteReader();
+        return reader.Read()
+            ? new TokenState
+            {
+                UserId = Guid.ParseExact(reader.GetString(0), "D"),
+                ExpiresAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)),
+                ConsumedAt = reader.IsDBNull(2) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)),
+                UserStatus = reader.GetString(3),
+            }
+            : null;
     }
 
     /// <summary>Marks an unexpired, unused token as used; false when another request got there first or it expired.</summary>
-    public static async Task<bool> ConsumeAsync(IDbConnection connection, IDbTransaction transaction, byte[] hash, DateTimeOffset now)
+    public static Task<bool> ConsumeAsync(IDbConnection connection, IDbTransaction transaction, byte[] hash, DateTimeOffset now)
     {
         const string sql = """
             UPDATE account_tokens SET consumed_at = @Now
             WHERE token_hash = @Hash AND consumed_at IS NULL AND expires_at > @Now;
             """;
-        return await connection.ExecuteAsync(sql, new { Hash = hash, Now = now }, transaction) == 1;
+        var command = connection.Prepared(transaction, sql, ("@Now", now.ToUnixTimeMilliseconds()), ("@Hash", hash));
+        return Task.FromResult(command.ExecuteNonQuery() == 1);
     }
 }

@@ -109,12 +109,14 @@ public sealed class UserStore(Database database)
     }
 
     /// <summary>Activates a pending account; false when it was not pending.</summary>
-    public static async Task<bool> ActivateAsync(IDbConnection connection, IDbTransaction transaction, Guid id, DateTimeOffset now)
+    public static Task<bool> ActivateAsync(IDbConnection connection, IDbTransaction transaction, Guid id, DateTimeOffset now)
     {
         const string sql = """
             UPDATE users SET status = 'active', activated_at = @Now
             WHERE id = @Id AND status = 'pending_activation';
             """;
-        return await connection.ExecuteAsync(sql, new { Id = id, Now = now }, transaction) == 1;
+        // Prepared once on the writer's connection: every activation runs it.
+        var command = connection.Prepared(transaction, sql, ("@Now", now.ToUnixTimeMilliseconds()), ("@Id", id.ToString("D")));
+        return Task.FromResult(command.ExecuteNonQuery() == 1);
     }
 }

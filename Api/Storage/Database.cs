@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
@@ -17,6 +18,11 @@ public sealed class Database : IAsyncDisposable
 {
     /// <summary>The most writes one transaction takes; the rest wait for the next.</summary>
     private const int MaxBatch = 256;
+
+    /// <summary>The most idle connections <see cref="ReadAsync{T}"/> keeps open, each with its prepared statements.</summary>
+    private static readonly int MaxIdleReaders = Math.Max(4, Environment.ProcessorCount * 4);
+
+    private readonly ConcurrentBag<SqliteConnection> _readers = [];
 
     private readonly Channel<IWrite> _writes = Channel.CreateUnbounded<IWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lazy<Task> _writer;
@@ -52,6 +58,41 @@ public sealed class Database : IAsyncDisposable
         var connection = new SqliteConnection(ConnectionString);
         await connection.OpenAsync(cancellationToken);
         return connection;
+    }
+
+    /// <summary>
+    /// Runs a read on one of the connections this class keeps open, so that the statements it
+    /// runs through <see cref="PreparedStatements.Prepared"/> stay prepared from one request to
+    /// the next. <paramref name="read"/> has the connection to itself until it returns.
+    /// </summary>
+    public async Task<T> ReadAsync<T>(Func<SqliteConnection, T> read, CancellationToken cancellationToken = default)
+    {
+        if (!_readers.TryTake(out var connection))
+        {
+            connection = await OpenAsync(cancellationToken);
+        }
+
+        T result;
+        try
+        {
+            result = read(connection);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+
+        if (_readers.Count < MaxIdleReaders)
+        {
+            _readers.Add(connection);
+        }
+        else
+        {
+            await connection.DisposeAsync();
+        }
+
+        return result;
     }
 
     /// <summary>
@@ -139,6 +180,11 @@ public sealed class Database : IAsyncDisposable
         if (_writer.IsValueCreated)
         {
             await _writer.Value;
+        }
+
+        while (_readers.TryTake(out var reader))
+        {
+            await reader.DisposeAsync();
         }
     }
 
