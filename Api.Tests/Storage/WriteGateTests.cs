@@ -98,6 +98,32 @@ public sealed class WriteGateTests : IDisposable
         Assert.Equal(expected, names);
     }
 
+    [Fact]
+    public async Task Commits_are_checkpointed_into_the_database_file_off_the_writer_s_path()
+    {
+        await using var database = CreateDatabase();
+        await using (var setup = await database.OpenAsync())
+        {
+            await setup.ExecuteAsync("PRAGMA journal_mode = WAL;");
+        }
+
+        // About 250 pages: far below the writer's own checkpoint threshold, so only the background
+        // checkpointer moves them from the WAL into the database file.
+        await database.WriteAsync((c, t) => c.ExecuteAsync(
+            "CREATE TABLE blob (b BLOB NOT NULL); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 250) INSERT INTO blob SELECT randomblob(4000) FROM n;", transaction: t));
+        var file = new FileInfo(database.FilePath);
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (file.Length < 250 * 4000)
+        {
+            await Task.Delay(20, timeout.Token);
+            file.Refresh();
+        }
+
+        await using var reader = await database.OpenAsync();
+        Assert.Equal(250, await reader.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM blob;"));
+    }
+
     private static void InterlockedMax(ref int target, int value)
     {
         int current;
