@@ -277,16 +277,17 @@ public sealed class Database : IAsyncDisposable
 
         public async Task RunAsync(SqliteConnection connection, SqliteTransaction transaction)
         {
-            transaction.Save(Savepoint);
+            // The same statements as SqliteTransaction.Save, Release and Rollback(name), kept prepared: every write runs them.
+            connection.Prepared(transaction, $"SAVEPOINT {Savepoint};").ExecuteNonQuery();
             try
             {
                 _result = await work(connection, transaction);
-                transaction.Release(Savepoint);
+                connection.Prepared(transaction, $"RELEASE {Savepoint};").ExecuteNonQuery();
             }
             catch (Exception ex)
             {
-                transaction.Rollback(Savepoint);
-                transaction.Release(Savepoint);
+                connection.Prepared(transaction, $"ROLLBACK TO {Savepoint};").ExecuteNonQuery();
+                connection.Prepared(transaction, $"RELEASE {Savepoint};").ExecuteNonQuery();
                 _failure = ex;
             }
         }
