@@ -68,17 +68,21 @@ if (only is null or "register")
         results.Add(("commit → SMTP accepted at 20 registrations/s, p50", $"{delivery.Percentile(50):F1} ms", "≤ 50 ms", delivery.Percentile(50) <= 50));
         results.Add(("commit → SMTP accepted at 20 registrations/s, p99", $"{delivery.Percentile(99):F1} ms", "≤ 500 ms", delivery.Percentile(99) <= 500));
 
-        // Register latency at a steady half of the limit, against an SMTP server that answers at once.
-        await Load.OpenAsync("warm-up", Math.Max(1, hashLimit / 2), TimeSpan.FromSeconds(2), i => RegisterAsync(client, $"warmfast{i}"));
-        var fast = await Load.OpenAsync("register, fast SMTP", Math.Max(1, hashLimit / 2), TimeSpan.FromSeconds(seconds), i => RegisterAsync(client, $"fast{i}"));
+        // Register latency at a steady half of what the API sustained above (half the hashing limit
+        // can sit close to saturation on a VM whose cores do not add up), against an SMTP server
+        // that answers at once.
+        var steadyRate = Math.Max(1, saturated.PerSecond / 2);
+        Console.WriteLine($"register latency measured at {steadyRate:F1}/s");
+        await Load.OpenAsync("warm-up", steadyRate, TimeSpan.FromSeconds(2), i => RegisterAsync(client, $"warmfast{i}"));
+        var fast = await Load.OpenAsync("register, fast SMTP", steadyRate, TimeSpan.FromSeconds(seconds), i => RegisterAsync(client, $"fast{i}"));
         peakRss = Math.Max(peakRss, api.PeakRssMiB);
 
         // The same load against an SMTP server that takes 2 s per message.
         await using var slowSink = new SmtpSink(TimeSpan.FromSeconds(2));
         await using var slowApi = await ApiProcess.StartAsync(apiDll, slowSink.Port, Iterations);
         using var slowClient = Client(slowApi.Address, 64);
-        await Load.OpenAsync("warm-up", Math.Max(1, hashLimit / 2), TimeSpan.FromSeconds(2), i => RegisterAsync(slowClient, $"warmslow{i}"));
-        var slow = await Load.OpenAsync("register, slow SMTP", Math.Max(1, hashLimit / 2), TimeSpan.FromSeconds(seconds), i => RegisterAsync(slowClient, $"slow{i}"));
+        await Load.OpenAsync("warm-up", steadyRate, TimeSpan.FromSeconds(2), i => RegisterAsync(slowClient, $"warmslow{i}"));
+        var slow = await Load.OpenAsync("register, slow SMTP", steadyRate, TimeSpan.FromSeconds(seconds), i => RegisterAsync(slowClient, $"slow{i}"));
         results.Add(("register p50, SMTP taking 2 s / answering at once", $"{slow.Percentile(50):F1} / {fast.Percentile(50):F1} ms = {slow.Percentile(50) / fast.Percentile(50):F2}", "≤ 1.10", slow.Percentile(50) <= 1.1 * fast.Percentile(50)));
         results.Add(("register p99, SMTP taking 2 s / answering at once", $"{slow.Percentile(99):F1} / {fast.Percentile(99):F1} ms = {slow.Percentile(99) / fast.Percentile(99):F2}", "≤ 1.10", slow.Percentile(99) <= 1.1 * fast.Percentile(99)));
         peakRss = Math.Max(peakRss, slowApi.PeakRssMiB);
