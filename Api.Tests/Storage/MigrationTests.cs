@@ -1,13 +1,12 @@
 using Accounts.Api.Storage;
 using Dapper;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Options;
 
 namespace Accounts.Api.Tests.Storage;
 
 public sealed class MigrationTests : IDisposable
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("accounts-migrations-").FullName;
+    private readonly TemporaryDatabase _folder = new("accounts-migrations-");
 
     [Fact]
     public async Task Migrations_create_the_schema_once_and_do_nothing_the_second_time()
@@ -61,13 +60,8 @@ public sealed class MigrationTests : IDisposable
     private Database CreateDatabase()
     {
         TypeHandlers.Register();
-        var options = Options.Create(new DatabaseOptions { ConnectionString = $"Data Source={Path.Combine(_directory, "test.db")}" });
-        return new Database(options, new TestHostEnvironment(_directory));
+        return _folder.Create();
     }
 
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
-    }
+    public void Dispose() => _folder.Dispose();
 }

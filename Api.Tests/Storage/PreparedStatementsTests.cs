@@ -1,13 +1,12 @@
 using Accounts.Api.Storage;
 using Dapper;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Options;
 
 namespace Accounts.Api.Tests.Storage;
 
 public sealed class PreparedStatementsTests : IDisposable
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("accounts-prepared-").FullName;
+    private readonly TemporaryDatabase _folder = new("accounts-prepared-");
 
     [Fact]
     public async Task One_SQL_text_is_prepared_once_per_connection_and_runs_with_each_call_s_values()
@@ -49,15 +48,7 @@ public sealed class PreparedStatementsTests : IDisposable
         Assert.Equal((1L, 2L), (first.N, second.N));
     }
 
-    private Database CreateDatabase()
-    {
-        var options = Options.Create(new DatabaseOptions { ConnectionString = $"Data Source={Path.Combine(_directory, "prepared.db")}" });
-        return new Database(options, new TestHostEnvironment(_directory));
-    }
+    private Database CreateDatabase() => _folder.Create();
 
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
-    }
+    public void Dispose() => _folder.Dispose();
 }

@@ -1,15 +1,12 @@
 using Accounts.Api.Storage;
 using Dapper;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.FileProviders;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 
 namespace Accounts.Api.Tests.Storage;
 
 public sealed class WriteGateTests : IDisposable
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("accounts-gate-").FullName;
+    private readonly TemporaryDatabase _folder = new("accounts-gate-");
 
     [Fact]
     public async Task Writers_take_turns_so_SQLite_never_sees_two_at_once()
@@ -132,27 +129,7 @@ public sealed class WriteGateTests : IDisposable
         }
     }
 
-    private Database CreateDatabase()
-    {
-        var options = Options.Create(new DatabaseOptions { ConnectionString = $"Data Source={Path.Combine(_directory, "gate.db")}" });
-        return new Database(options, new TestHostEnvironment(_directory));
-    }
+    private Database CreateDatabase() => _folder.Create();
 
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
-    }
-}
-
-/// <summary>An <see cref="IHostEnvironment"/> rooted at a test folder.</summary>
-public sealed class TestHostEnvironment(string root) : IHostEnvironment
-{
-    public string EnvironmentName { get; set; } = "Testing";
-
-    public string ApplicationName { get; set; } = "Api";
-
-    public string ContentRootPath { get; set; } = root;
-
-    public IFileProvider ContentRootFileProvider { get; set; } = new NullFileProvider();
+    public void Dispose() => _folder.Dispose();
 }
