@@ -133,7 +133,8 @@ public sealed partial class EmailDeliveryService(
                     continue;
                 }
 
-                var batch = await store.ClaimDueAsync(room, delivery.Lease, stoppingToken);
+                // Ids whose last attempt is still being recorded are due again only once the recorder lets go of them.
+                var batch = await store.ClaimDueAsync(room, delivery.Lease, [.. _inFlight.Keys], stoppingToken);
                 foreach (var message in batch)
                 {
                     if (_inFlight.TryAdd(message.Id, 0))

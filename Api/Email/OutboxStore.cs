@@ -38,9 +38,12 @@ public sealed class OutboxStore(Database database, TimeProvider time)
 
     /// <summary>
     /// Claims up to <paramref name="limit"/> due messages for <paramref name="lease"/>: while the
-    /// lease holds, no other claim returns them.
+    /// lease holds, no other claim returns them. Rows in <paramref name="inFlight"/> (this process
+    /// is still recording their last attempt) are neither returned nor leased: a claim must never
+    /// hold a row that nobody will send until the lease runs out.
     /// </summary>
-    public async Task<IReadOnlyList<OutboxMessage>> ClaimDueAsync(int limit, TimeSpan lease, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<OutboxMessage>> ClaimDueAsync(
+        int limit, TimeSpan lease, IReadOnlyCollection<long> inFlight, CancellationToken cancellationToken)
     {
         const string sql = """
             UPDATE outbox SET lease_until = @LeaseUntil
@@ -48,6 +51,7 @@ public sealed class OutboxStore(Database database, TimeProvider time)
                 SELECT id FROM outbox
                 WHERE status = 'pending' AND next_attempt_at <= @Now
                   AND (lease_until IS NULL OR lease_until <= @Now)
+                  AND id NOT IN (SELECT value FROM json_each(@InFlight))
                 ORDER BY next_attempt_at, id
                 LIMIT @Limit)
             RETURNING id, kind, recipients, user_id, language, attempts, created_at;
@@ -55,7 +59,7 @@ public sealed class OutboxStore(Database database, TimeProvider time)
         var now = time.GetUtcNow();
         var rows = await database.WriteAsync(
             (connection, transaction) => connection.QueryAsync<OutboxRow>(
-                sql, new { Now = now, LeaseUntil = now + lease, Limit = limit }, transaction),
+                sql, new { Now = now, LeaseUntil = now + lease, Limit = limit, InFlight = JsonSerializer.Serialize(inFlight) }, transaction),
             cancellationToken);
         return rows.OrderBy(r => r.Id).Select(r => r.ToMessage()).ToList();
     }
