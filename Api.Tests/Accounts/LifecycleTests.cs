@@ -45,7 +45,7 @@ public sealed class LifecycleTests
         Assert.Equal(HttpStatusCode.Accepted, (await ResendAsync(second, "alice@example.com")).StatusCode);
 
         Assert.Equal(1, await second.ScalarAsync<long>("SELECT COUNT(*) FROM outbox;"));
-        Directory.Delete(first.Directory, recursive: true);
+        TestStorage.Delete(first.Directory);
     }
 
     [Fact]
@@ -155,7 +155,7 @@ public sealed class LifecycleTests
         Assert.Equal(2000u, await IterationsAsync(second));
         Assert.Equal(HttpStatusCode.OK, (await LoginAsync(second, "alice", TestData.StrongPassword)).StatusCode);
         await smtp.DisposeAsync();
-        Directory.Delete(first.Directory, recursive: true);
+        TestStorage.Delete(first.Directory);
     }
 
     [Fact]

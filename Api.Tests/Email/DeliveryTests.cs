@@ -42,7 +42,10 @@ public sealed class DeliveryTests
         Assert.Equal(["alice@example.com"], JsonSerializer.Deserialize<string[]>(row.Recipients)!);
         Assert.Equal(await app.ScalarAsync<string>("SELECT id FROM users;"), row.UserId);
         Assert.Equal("zh-CN", row.Language);
-        var columns = await app.QueryAsync<string>("SELECT name FROM pragma_table_info('outbox');");
+        var columns = await app.QueryAsync<string>(TestStorage.IsPostgres
+            ? "SELECT column_name FROM information_schema.columns WHERE table_name = 'outbox';"
+            : "SELECT name FROM pragma_table_info('outbox');");
+        Assert.Contains("recipients", columns);
         Assert.DoesNotContain(columns, c => c.Contains("token", StringComparison.OrdinalIgnoreCase));
     }
 
@@ -113,9 +116,12 @@ public sealed class DeliveryTests
 
         var mail = await smtp.WaitForMailAsync("alice@example.com");
         Assert.Equal("activated", await (await second.Client.GetAsync(TestApp.PathOf(mail.Link))).StatusAsync());
-        Directory.Delete(first.Directory, recursive: true);
+        TestStorage.Delete(first.Directory);
     }
 
+#if !POSTGRES
+    // One instance on its own SQLite file: every lease is its own. (On PostgreSQL a claim may be
+    // another instance's, and comes back when its lease ends: Api.Tests.Postgres/SeveralInstancesTests.)
     [Fact]
     public async Task A_claim_left_by_a_crashed_process_is_taken_back_at_the_next_start()
     {
@@ -133,8 +139,9 @@ public sealed class DeliveryTests
 
         var mail = await smtp.WaitForMailAsync("alice@example.com");
         Assert.Equal("activated", await (await second.Client.GetAsync(TestApp.PathOf(mail.Link))).StatusAsync());
-        Directory.Delete(first.Directory, recursive: true);
+        TestStorage.Delete(first.Directory);
     }
+#endif
 
     [Fact]
     public async Task A_message_with_several_recipients_goes_out_once_to_all_of_them()

@@ -1,6 +1,6 @@
 using Accounts.Api.Email;
 using Accounts.Api.Storage;
-using Accounts.Api.Tests.Storage;
+using Accounts.Api.Tests.Infrastructure;
 using Dapper;
 
 namespace Accounts.Api.Tests.Email;

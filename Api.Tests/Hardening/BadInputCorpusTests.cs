@@ -108,7 +108,13 @@ public sealed class BadInputCorpusTests
         var builder = new StringBuilder();
         foreach (var table in Tables)
         {
-            foreach (var row in await app.QueryAsync<dynamic>($"SELECT * FROM {table} ORDER BY rowid;".Replace("ORDER BY rowid", table == "account_tokens" ? "ORDER BY token_hash" : "ORDER BY rowid", StringComparison.Ordinal)))
+            var key = table switch
+            {
+                "account_tokens" => "token_hash",
+                "login_failures" => "login_key",
+                _ => "id",
+            };
+            foreach (var row in await app.QueryAsync<dynamic>($"SELECT * FROM {table} ORDER BY {key};"))
             {
                 builder.Append(table).Append(':').AppendJoin('|', ((IDictionary<string, object?>)row).Select(kv => $"{kv.Key}={FormatValue(kv.Value)}")).Append('\n');
             }

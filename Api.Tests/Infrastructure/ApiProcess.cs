@@ -40,10 +40,9 @@ public sealed class ApiProcess : IAsyncDisposable
     }
 
     /// <summary>Settings every child gets: the database in <paramref name="directory"/>, fast hashing, mail to <paramref name="smtpPort"/>.</summary>
-    public static Dictionary<string, string?> Defaults(string directory, int smtpPort) => new()
+    public static Dictionary<string, string?> Defaults(string directory, int smtpPort) => new(TestStorage.Settings(directory))
     {
         ["PublicBaseUrl"] = TestApp.PublicBaseUrl,
-        ["Database:ConnectionString"] = $"Data Source={Path.Combine(directory, "accounts.db")}",
         ["Passwords:Iterations"] = "1000",
         ["RateLimiting:Enabled"] = "false",
         ["Email:Transport"] = "Smtp",

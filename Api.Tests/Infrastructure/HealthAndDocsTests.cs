@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json;
 using Accounts.Api.Tests.Infrastructure;
-using Microsoft.Data.Sqlite;
 
 namespace Accounts.Api.Tests.Infrastructure;
 
@@ -32,12 +31,8 @@ public sealed class HealthAndDocsTests
         await using var app = TestApp.Start(smtp: null);
         Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync("/health/ready")).StatusCode);
 
-        // The volume under the app is replaced: the file it migrated is gone, and what opens now is empty.
-        SqliteConnection.ClearAllPools();
-        foreach (var file in Directory.GetFiles(app.Directory, "accounts.db*"))
-        {
-            File.Delete(file);
-        }
+        // The database under the app is taken away: the file (or PostgreSQL database) it migrated is gone.
+        await TestStorage.DestroyAsync(app.Directory);
 
         var response = await app.Client.GetAsync("/health/ready");
 

@@ -1,10 +1,8 @@
 using System.Net.Http.Json;
-using Dapper;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -13,8 +11,9 @@ using Microsoft.Extensions.Time.Testing;
 namespace Accounts.Api.Tests.Infrastructure;
 
 /// <summary>
-/// The real app on Kestrel over loopback TCP, with its own SQLite file in a temporary folder and
-/// mail sent through MailKit to a <see cref="TestSmtpServer"/>. One per test.
+/// The real app on Kestrel over loopback TCP, with its own database (a SQLite file in a temporary
+/// folder, or a PostgreSQL database named for that folder: <see cref="TestStorage"/>) and mail
+/// sent through MailKit to a <see cref="TestSmtpServer"/>. One per test.
 /// </summary>
 public sealed class TestApp : IAsyncDisposable
 {
@@ -44,7 +43,6 @@ public sealed class TestApp : IAsyncDisposable
 
     public string Directory { get; }
 
-    public string DatabasePath => Path.Combine(Directory, "accounts.db");
 
     public FakeTimeProvider? Time { get; }
 
@@ -70,10 +68,9 @@ public sealed class TestApp : IAsyncDisposable
     {
         var ownsDirectory = directory is null;
         directory ??= System.IO.Directory.CreateTempSubdirectory("accounts-tests-").FullName;
-        var configuration = new Dictionary<string, string?>
+        var configuration = new Dictionary<string, string?>(TestStorage.Settings(directory))
         {
             ["PublicBaseUrl"] = PublicBaseUrl,
-            ["Database:ConnectionString"] = $"Data Source={Path.Combine(directory, "accounts.db")}",
             ["Passwords:Iterations"] = "1000",
             ["Email:Transport"] = smtp is null ? "Pickup" : "Smtp",
             ["Email:PickupDirectory"] = Path.Combine(directory, "mail"),
@@ -116,20 +113,11 @@ public sealed class TestApp : IAsyncDisposable
         return Client.SendAsync(request);
     }
 
-    /// <summary>Runs a query on the app's database file through a connection of the test's own.</summary>
-    public async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? parameters = null)
-    {
-        await using var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
-        await connection.OpenAsync();
-        return [.. await connection.QueryAsync<T>(sql, parameters)];
-    }
+    /// <summary>Runs a query on the app's database through a connection of the test's own.</summary>
+    public Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? parameters = null) =>
+        TestStorage.QueryAsync<T>(Directory, sql, parameters);
 
-    public async Task<T> ScalarAsync<T>(string sql, object? parameters = null)
-    {
-        await using var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
-        await connection.OpenAsync();
-        return (await connection.ExecuteScalarAsync<T>(sql, parameters))!;
-    }
+    public Task<T> ScalarAsync<T>(string sql, object? parameters = null) => TestStorage.ScalarAsync<T>(Directory, sql, parameters);
 
     /// <summary>The path and query of a mailed link, to call on this app instead of <see cref="PublicBaseUrl"/>.</summary>
     public static string PathOf(Uri link) => link.PathAndQuery;
@@ -144,14 +132,7 @@ public sealed class TestApp : IAsyncDisposable
 
         if (_ownsDirectory)
         {
-            try
-            {
-                System.IO.Directory.Delete(Directory, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Best effort: the OS cleans temporary folders.
-            }
+            TestStorage.Delete(Directory);
         }
     }
 
@@ -160,7 +141,7 @@ public sealed class TestApp : IAsyncDisposable
     {
         Client.Dispose();
         await _factory.DisposeAsync();
-        SqliteConnection.ClearAllPools();
+        TestStorage.ReleaseConnections();
     }
 
     private sealed class Factory(

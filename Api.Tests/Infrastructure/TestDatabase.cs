@@ -1,33 +1,14 @@
-using Dapper;
-using Microsoft.Data.Sqlite;
-
 namespace Accounts.Api.Tests.Infrastructure;
 
-/// <summary>Reads an app's SQLite file in <c>directory</c> from the test, whether or not an app is running on it.</summary>
-public sealed class TestDatabase(string path) : IAsyncDisposable
+/// <summary>Reads the database behind <c>directory</c> from the test, whether or not an app is running on it.</summary>
+public sealed class TestDatabase(string directory) : IAsyncDisposable
 {
-    public static TestDatabase Open(string directory) => new(Path.Combine(directory, "accounts.db"));
+    public static TestDatabase Open(string directory) => new(directory);
 
-    public async Task<T> ScalarAsync<T>(string sql, object? parameters = null)
-    {
-        await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
-        await connection.OpenAsync();
-        return (await connection.ExecuteScalarAsync<T>(sql, parameters))!;
-    }
+    public Task<T> ScalarAsync<T>(string sql, object? parameters = null) => TestStorage.ScalarAsync<T>(directory, sql, parameters);
 
-    /// <summary>Deletes a test's folder, best effort.</summary>
-    public static void Delete(string directory)
-    {
-        SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // The OS cleans temporary folders.
-        }
-    }
+    /// <summary>Deletes a test's folder and its database, best effort.</summary>
+    public static void Delete(string directory) => TestStorage.Delete(directory);
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

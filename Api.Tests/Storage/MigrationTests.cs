@@ -1,4 +1,5 @@
 using Accounts.Api.Storage;
+using Accounts.Api.Tests.Infrastructure;
 using Dapper;
 using Microsoft.Data.Sqlite;
 
@@ -16,10 +17,10 @@ public sealed class MigrationTests : IDisposable
         var first = await Migrations.ApplyAsync(database);
         var second = await Migrations.ApplyAsync(database);
 
-        Assert.Equal(Migrations.LatestVersion, first);
+        Assert.Equal(database.LatestSchemaVersion, first);
         Assert.Equal(0, second);
         await using var connection = await database.OpenAsync();
-        Assert.Equal(Migrations.LatestVersion, await connection.ExecuteScalarAsync<int>("PRAGMA user_version;"));
+        Assert.Equal(database.LatestSchemaVersion, await connection.ExecuteScalarAsync<int>("PRAGMA user_version;"));
         Assert.Equal(["account_tokens", "login_failures", "outbox", "users"],
             (await connection.QueryAsync<string>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name;")).ToArray());
     }
@@ -57,10 +58,10 @@ public sealed class MigrationTests : IDisposable
         Assert.Equal(1_700_000_000_123, row.AtNumber);
     }
 
-    private Database CreateDatabase()
+    private SqliteDatabase CreateDatabase()
     {
         TypeHandlers.Register();
-        return _folder.Create();
+        return _folder.CreateSqlite();
     }
 
     public void Dispose() => _folder.Dispose();

@@ -1,4 +1,5 @@
 using Accounts.Api.Storage;
+using Accounts.Api.Tests.Infrastructure;
 using Dapper;
 using Microsoft.Data.Sqlite;
 
@@ -25,7 +26,7 @@ public sealed class PreparedStatementsTests : IDisposable
         await using var reader = await database.OpenAsync();
         Assert.Equal(["a:1", "b:"], (await reader.QueryAsync<string>("SELECT name || ':' || IFNULL(n, '') FROM item ORDER BY name;")).ToArray());
 
-        static SqliteCommand Run(System.Data.IDbConnection connection, System.Data.IDbTransaction transaction, string name, long? n)
+        static System.Data.Common.DbCommand Run(System.Data.IDbConnection connection, System.Data.IDbTransaction transaction, string name, long? n)
         {
             var command = connection.Prepared(transaction, insert, ("@Name", name), ("@N", n));
             command.ExecuteNonQuery();
@@ -48,7 +49,7 @@ public sealed class PreparedStatementsTests : IDisposable
         Assert.Equal((1L, 2L), (first.N, second.N));
     }
 
-    private Database CreateDatabase() => _folder.Create();
+    private SqliteDatabase CreateDatabase() => _folder.CreateSqlite();
 
     public void Dispose() => _folder.Dispose();
 }

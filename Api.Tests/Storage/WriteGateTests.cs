@@ -1,4 +1,5 @@
 using Accounts.Api.Storage;
+using Accounts.Api.Tests.Infrastructure;
 using Dapper;
 using Microsoft.Data.Sqlite;
 
@@ -129,7 +130,7 @@ public sealed class WriteGateTests : IDisposable
         }
     }
 
-    private Database CreateDatabase() => _folder.Create();
+    private SqliteDatabase CreateDatabase() => _folder.CreateSqlite();
 
     public void Dispose() => _folder.Dispose();
 }

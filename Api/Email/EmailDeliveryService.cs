@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;
 using Accounts.Api.Infrastructure;
+using Accounts.Api.Storage;
 using Microsoft.Extensions.Options;
 using MimeKit;
 
@@ -26,6 +27,7 @@ namespace Accounts.Api.Email;
 public sealed partial class EmailDeliveryService(
     IServiceScopeFactory scopes,
     OutboxStore store,
+    Database database,
     OutboxSignal signal,
     IEmailTransport transport,
     DeliveryMetrics metrics,
@@ -68,8 +70,13 @@ public sealed partial class EmailDeliveryService(
         var delivery = _options.Delivery;
         try
         {
-            // Rows claimed before a crash or restart are this instance's: take them back now.
-            await store.ReleaseAllLeasesAsync(stoppingToken);
+            // On a database of its own, rows claimed before a crash or restart were this instance's:
+            // take them back now. On a shared one they may be another's, sending right now: they
+            // come back when their lease runs out.
+            if (!database.IsShared)
+            {
+                await store.ReleaseLeasesAsync(everyOwner: true, stoppingToken);
+            }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -98,8 +105,9 @@ public sealed partial class EmailDeliveryService(
             await recorder;
             try
             {
-                // Whatever was claimed but not finished goes back to the table for the next start.
-                await store.ReleaseAllLeasesAsync(CancellationToken.None);
+                // Whatever this process claimed but did not finish goes back to the table, for
+                // another instance now or this one's next start.
+                await store.ReleaseLeasesAsync(everyOwner: false, CancellationToken.None);
             }
             catch (Exception ex)
             {

@@ -76,7 +76,7 @@ public sealed record OutboxCommandLine(string Verb, string? Status, int Limit, I
             return 2;
         }
 
-        await Migrations.ApplyAsync(services.GetRequiredService<Database>(), cancellationToken);
+        await services.GetRequiredService<Database>().MigrateAsync(cancellationToken);
         var store = services.GetRequiredService<OutboxStore>();
         if (Verb == "retry")
         {

@@ -1,13 +1,21 @@
 using System.Data;
+using System.Globalization;
 using System.Text.Json;
 using Accounts.Api.Storage;
 using Dapper;
 
 namespace Accounts.Api.Email;
 
-/// <summary>The <c>outbox</c> table: what is waiting to be sent, what was sent, what gave up.</summary>
+/// <summary>
+/// The <c>outbox</c> table: what is waiting to be sent, what was sent, what gave up. A claimed
+/// row carries a lease (until when) and its owner (this process's <see cref="LeaseOwner"/>), so
+/// that instances sharing one database each give back only their own claims.
+/// </summary>
 public sealed class OutboxStore(Database database, TimeProvider time)
 {
+    /// <summary>This process's name on the leases it takes: new at every start.</summary>
+    public string LeaseOwner { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+
     /// <summary>Adds a message inside the caller's transaction, so it commits or rolls back with the change that caused it.</summary>
     public static async Task<long> AddAsync(
         IDbConnection connection, IDbTransaction transaction, NewOutboxMessage message, DateTimeOffset now)
@@ -31,22 +39,24 @@ public sealed class OutboxStore(Database database, TimeProvider time)
     public static async Task<DateTimeOffset?> LastCreatedForUserAsync(
         IDbConnection connection, IDbTransaction transaction, Guid userId, IReadOnlyCollection<string> kinds)
     {
-        const string sql = "SELECT MAX(created_at) FROM outbox WHERE user_id = @UserId AND kind IN @Kinds;";
-        var ms = await connection.ExecuteScalarAsync<long?>(sql, new { UserId = userId, Kinds = kinds }, transaction);
+        var sql = $"SELECT MAX(created_at) FROM outbox WHERE user_id = @UserId AND {connection.InSet("kind", "@Kinds")};";
+        var ms = await connection.ExecuteScalarAsync<long?>(sql, new { UserId = userId, Kinds = connection.SetOf(kinds) }, transaction);
         return ms is { } value ? DateTimeOffset.FromUnixTimeMilliseconds(value) : null;
     }
 
     /// <summary>
     /// Claims up to <paramref name="limit"/> due messages for <paramref name="lease"/>: while the
-    /// lease holds, no other claim returns them. Rows in <paramref name="inFlight"/> (this process
-    /// is still recording their last attempt) are neither returned nor leased: a claim must never
-    /// hold a row that nobody will send until the lease runs out.
+    /// lease holds, no other claim, in this instance or another, returns them. Rows in
+    /// <paramref name="inFlight"/> (this process is still recording their last attempt) are
+    /// neither returned nor leased: a claim must never hold a row that nobody will send until the
+    /// lease runs out. On PostgreSQL the rows are locked with <c>FOR UPDATE SKIP LOCKED</c>, so
+    /// instances claiming at the same moment take different rows and never wait for each other.
     /// </summary>
     public async Task<IReadOnlyList<OutboxMessage>> ClaimDueAsync(
         int limit, TimeSpan lease, IReadOnlyCollection<long> inFlight, CancellationToken cancellationToken)
     {
-        const string sql = """
-            UPDATE outbox SET lease_until = @LeaseUntil
+        const string sqlite = """
+            UPDATE outbox SET lease_until = @LeaseUntil, lease_owner = @Owner
             WHERE id IN (
                 SELECT id FROM outbox
                 WHERE status = 'pending' AND next_attempt_at <= @Now
@@ -56,62 +66,94 @@ public sealed class OutboxStore(Database database, TimeProvider time)
                 LIMIT @Limit)
             RETURNING id, kind, recipients, user_id, language, attempts, created_at;
             """;
+        // A row another claim has just leased fails the re-check of the WHERE after its lock is
+        // released (READ COMMITTED re-reads the newest version), so it is never leased twice.
+        const string postgres = """
+            UPDATE outbox SET lease_until = @LeaseUntil, lease_owner = @Owner
+            WHERE id IN (
+                SELECT id FROM outbox
+                WHERE status = 'pending' AND next_attempt_at <= @Now
+                  AND (lease_until IS NULL OR lease_until <= @Now)
+                  AND id <> ALL (@InFlight)
+                ORDER BY next_attempt_at, id
+                LIMIT @Limit
+                FOR UPDATE SKIP LOCKED)
+              AND status = 'pending' AND (lease_until IS NULL OR lease_until <= @Now)
+            RETURNING id, kind, recipients, user_id, language, attempts, created_at;
+            """;
         var now = time.GetUtcNow();
         var rows = await database.WriteAsync(
+            IsolationLevel.ReadCommitted,
             (connection, transaction) => connection.QueryAsync<OutboxRow>(
-                sql, new { Now = now, LeaseUntil = now + lease, Limit = limit, InFlight = JsonSerializer.Serialize(inFlight) }, transaction),
+                connection.IsPostgres() ? postgres : sqlite,
+                new { Now = now, LeaseUntil = now + lease, Owner = LeaseOwner, Limit = limit, InFlight = connection.SetOf(inFlight) },
+                transaction),
             cancellationToken);
         return rows.OrderBy(r => r.Id).Select(r => r.ToMessage()).ToList();
     }
 
-    /// <summary>Gives up every lease this process could hold: with one instance, a restart reclaims at once.</summary>
-    public Task<int> ReleaseAllLeasesAsync(CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Gives back the leases this process holds, when it stops. With <paramref name="everyOwner"/>
+    /// (at start, on a database no other instance uses) every lease goes, so rows claimed before a
+    /// crash are sent again at once instead of when their lease runs out.
+    /// </summary>
+    public Task<int> ReleaseLeasesAsync(bool everyOwner, CancellationToken cancellationToken) =>
         database.WriteAsync(
+            IsolationLevel.ReadCommitted,
             (connection, transaction) => connection.ExecuteAsync(
-                "UPDATE outbox SET lease_until = NULL WHERE status = 'pending' AND lease_until IS NOT NULL;",
-                transaction: transaction),
+                """
+                UPDATE outbox SET lease_until = NULL, lease_owner = NULL
+                WHERE status = 'pending' AND lease_until IS NOT NULL AND (@Every OR lease_owner = @Owner);
+                """,
+                new { Every = everyOwner, Owner = LeaseOwner },
+                transaction),
             cancellationToken);
 
     /// <summary>
     /// Records many outcomes in one write transaction: the rows sent or skipped with one statement
-    /// each, the failures one by one (there are few). Outcomes of rows no longer pending are ignored.
+    /// each, the failures one by one (there are few). Outcomes of rows no longer pending are
+    /// ignored, and so is a failure on a row whose lease another instance has taken since (its
+    /// schedule is that instance's now): a sent message is recorded as sent whoever holds it.
     /// </summary>
     public Task RecordAsync(IReadOnlyCollection<DeliveryOutcome> outcomes, CancellationToken cancellationToken)
     {
         const string finishSql = """
             UPDATE outbox
             SET status = @Status, sent_at = CASE WHEN @Status = 'sent' THEN @Now ELSE sent_at END,
-                attempts = attempts + 1, lease_until = NULL, last_error = NULL
-            WHERE id IN (SELECT value FROM json_each(@Ids)) AND status = 'pending';
+                attempts = attempts + 1, lease_until = NULL, lease_owner = NULL, last_error = NULL
+            WHERE {0} AND status = 'pending';
             """;
         const string deadSql = """
-            UPDATE outbox SET status = 'dead', attempts = attempts + 1, lease_until = NULL, last_error = @Error
-            WHERE id = @Id AND status = 'pending';
+            UPDATE outbox SET status = 'dead', attempts = attempts + 1, lease_until = NULL, lease_owner = NULL, last_error = @Error
+            WHERE id = @Id AND status = 'pending' AND (lease_owner IS NULL OR lease_owner = @Owner);
             """;
         const string retrySql = """
             UPDATE outbox
-            SET attempts = attempts + 1, next_attempt_at = @NextAttemptAt, lease_until = NULL, last_error = @Error
-            WHERE id = @Id AND status = 'pending';
+            SET attempts = attempts + 1, next_attempt_at = @NextAttemptAt, lease_until = NULL, lease_owner = NULL, last_error = @Error
+            WHERE id = @Id AND status = 'pending' AND (lease_owner IS NULL OR lease_owner = @Owner);
             """;
         var now = time.GetUtcNow();
-        var sent = JsonSerializer.Serialize(outcomes.Where(o => o.Kind == DeliveryOutcomeKind.Sent).Select(o => o.Id));
-        var skipped = JsonSerializer.Serialize(outcomes.Where(o => o.Kind == DeliveryOutcomeKind.Skipped).Select(o => o.Id));
+        var sent = outcomes.Where(o => o.Kind == DeliveryOutcomeKind.Sent).Select(o => o.Id).ToList();
+        var skipped = outcomes.Where(o => o.Kind == DeliveryOutcomeKind.Skipped).Select(o => o.Id).ToList();
         return database.WriteAsync(
+            IsolationLevel.ReadCommitted,
             async (connection, transaction) =>
             {
-                await connection.ExecuteAsync(finishSql, new { Status = "sent", Now = now, Ids = sent }, transaction);
-                await connection.ExecuteAsync(finishSql, new { Status = "skipped", Now = now, Ids = skipped }, transaction);
+                var finish = string.Format(CultureInfo.InvariantCulture, finishSql, connection.InSet("id", "@Ids"));
+                await connection.ExecuteAsync(finish, new { Status = "sent", Now = now, Ids = connection.SetOf(sent) }, transaction);
+                await connection.ExecuteAsync(finish, new { Status = "skipped", Now = now, Ids = connection.SetOf(skipped) }, transaction);
                 foreach (var outcome in outcomes)
                 {
                     if (outcome.Kind == DeliveryOutcomeKind.Dead)
                     {
-                        await connection.ExecuteAsync(deadSql, new { outcome.Id, Error = Truncate(outcome.Error ?? "") }, transaction);
+                        await connection.ExecuteAsync(
+                            deadSql, new { outcome.Id, Error = Truncate(outcome.Error ?? ""), Owner = LeaseOwner }, transaction);
                     }
                     else if (outcome.Kind == DeliveryOutcomeKind.Retry)
                     {
                         await connection.ExecuteAsync(
                             retrySql,
-                            new { outcome.Id, outcome.NextAttemptAt, Error = Truncate(outcome.Error ?? "") },
+                            new { outcome.Id, outcome.NextAttemptAt, Error = Truncate(outcome.Error ?? ""), Owner = LeaseOwner },
                             transaction);
                     }
                 }
@@ -121,10 +163,19 @@ public sealed class OutboxStore(Database database, TimeProvider time)
             cancellationToken);
     }
 
-    /// <summary>When the next pending message scheduled after <paramref name="now"/> falls due, if any.</summary>
+    /// <summary>
+    /// When the next pending message falls due after <paramref name="now"/>, if any: its scheduled
+    /// attempt, or the end of its lease when one holds it (an instance that stopped without
+    /// giving its claims back).
+    /// </summary>
     public async Task<DateTimeOffset?> NextDueAfterAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        const string sql = "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending' AND next_attempt_at > @Now;";
+        const string sql = """
+            SELECT MIN(due) FROM (
+                SELECT CASE WHEN lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END AS due
+                FROM outbox WHERE status = 'pending') AS pending
+            WHERE due > @Now;
+            """;
         await using var connection = await database.OpenAsync(cancellationToken);
         var ms = await connection.ExecuteScalarAsync<long?>(sql, new { Now = now });
         return ms is { } value ? DateTimeOffset.FromUnixTimeMilliseconds(value) : null;
@@ -134,8 +185,7 @@ public sealed class OutboxStore(Database database, TimeProvider time)
     public long CountPending()
     {
         const string sql = "SELECT COUNT(*) FROM outbox WHERE status = 'pending';";
-        using var connection = new Microsoft.Data.Sqlite.SqliteConnection(database.ConnectionString);
-        connection.Open();
+        using var connection = database.Open();
         return connection.ExecuteScalar<long>(sql);
     }
 
@@ -160,14 +210,16 @@ public sealed class OutboxStore(Database database, TimeProvider time)
     /// </summary>
     public Task<int> RetryDeadAsync(IReadOnlyCollection<long>? ids, CancellationToken cancellationToken)
     {
-        const string sql = """
-            UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = @Now, lease_until = NULL
-            WHERE status = 'dead' AND (@All OR id IN (SELECT value FROM json_each(@Ids)));
-            """;
         var now = time.GetUtcNow();
         return database.WriteAsync(
+            IsolationLevel.ReadCommitted,
             (connection, transaction) => connection.ExecuteAsync(
-                sql, new { Now = now, All = ids is null, Ids = JsonSerializer.Serialize(ids ?? []) }, transaction),
+                $"""
+                UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = @Now, lease_until = NULL, lease_owner = NULL
+                WHERE status = 'dead' AND (@All OR {connection.InSet("id", "@Ids")});
+                """,
+                new { Now = now, All = ids is null, Ids = connection.SetOf(ids ?? []) },
+                transaction),
             cancellationToken);
     }
 

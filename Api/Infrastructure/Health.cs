@@ -59,11 +59,10 @@ public static class Health
         {
             try
             {
-                await using var connection = await database.OpenAsync(cancellationToken);
-                var version = await connection.ExecuteScalarAsync<int>("PRAGMA user_version;");
-                return version == Migrations.LatestVersion
+                var version = await database.GetSchemaVersionAsync(cancellationToken);
+                return version == database.LatestSchemaVersion
                     ? HealthCheckResult.Healthy()
-                    : HealthCheckResult.Unhealthy($"The database is at schema version {version}, not {Migrations.LatestVersion}.");
+                    : HealthCheckResult.Unhealthy($"The database is at schema version {version}, not {database.LatestSchemaVersion}.");
             }
             catch (Exception ex)
             {

@@ -1,309 +1,67 @@
-using System.Collections.Concurrent;
 using System.Data;
-using System.Threading.Channels;
-using Dapper;
-using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Options;
+using System.Data.Common;
 
 namespace Accounts.Api.Storage;
 
 /// <summary>
-/// The one way into SQLite. Reads open a pooled connection and run concurrently (WAL mode lets
-/// readers proceed while a write is in progress). Writes go through <see cref="WriteAsync{T}"/>:
-/// one writer, so two writers never meet inside SQLite and Microsoft.Data.Sqlite's busy loop
-/// (sleep 150 ms, retry) is never entered. Writes that arrive together share one transaction
-/// (group commit): each runs in its own savepoint, so one failing rolls back alone, and every
-/// caller is answered only after the shared COMMIT, so nothing is acknowledged before it is durable.
-/// Checkpoints (copying the WAL into the database file, and its fsync) run on a connection of
-/// their own shortly after commits, so a COMMIT costs only the WAL's fsync; the writer
-/// checkpoints itself only when the WAL has grown past <see cref="WriterCheckpointFrames"/>.
+/// The one way into the database, whichever provider <c>Database:Provider</c> names:
+/// <see cref="SqliteDatabase"/> (one instance, one file) or <see cref="PostgresDatabase"/> (any
+/// number of instances on one server). Stores read through <see cref="OpenAsync"/> or
+/// <see cref="ReadAsync{T}"/> and write through <see cref="WriteAsync{T}(Func{IDbConnection, IDbTransaction, Task{T}}, CancellationToken)"/>;
+/// the SQL they run is the same for both providers wherever it can be (see <see cref="SqlDialect"/>
+/// for where it cannot).
 /// </summary>
-public sealed class Database : IAsyncDisposable
+public abstract class Database : IAsyncDisposable
 {
-    /// <summary>The most writes one transaction takes; the rest wait for the next.</summary>
-    private const int MaxBatch = 256;
-
-    /// <summary>The most idle connections <see cref="ReadAsync{T}"/> keeps open, each with its prepared statements.</summary>
-    private static readonly int MaxIdleReaders = Math.Max(4, Environment.ProcessorCount * 4);
+    /// <summary>Where the data lives, for logs: a file path or a server and database name, never a password.</summary>
+    public abstract string Location { get; }
 
     /// <summary>
-    /// SQLite's own checkpoint after a commit, on the writer's path, only past this many WAL frames
-    /// (about 40 MB): under a sustained stream of writes the background checkpoints may not catch up.
+    /// True when other instances may use the same database at the same time. Then nothing may
+    /// assume that a lease or a row no other request touches belongs to this process.
     /// </summary>
-    private const int WriterCheckpointFrames = 10_000;
+    public abstract bool IsShared { get; }
 
-    /// <summary>How long the checkpointer lets commits gather before one checkpoint copies them all.</summary>
-    private static readonly TimeSpan CheckpointDelay = TimeSpan.FromMilliseconds(200);
+    /// <summary>The schema version this build expects.</summary>
+    public abstract int LatestSchemaVersion { get; }
 
-    private readonly ConcurrentBag<SqliteConnection> _readers = [];
-    private readonly Channel<bool> _committed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
-    {
-        FullMode = BoundedChannelFullMode.DropWrite,
-        SingleReader = true,
-    });
+    public abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default);
 
-    private readonly CancellationTokenSource _disposing = new();
-    private readonly Lazy<Task> _checkpointer;
-
-    private readonly Channel<IWrite> _writes = Channel.CreateUnbounded<IWrite>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Lazy<Task> _writer;
-
-    public Database(IOptions<DatabaseOptions> options, IHostEnvironment environment)
-    {
-        var builder = new SqliteConnectionStringBuilder(options.Value.ConnectionString)
-        {
-            ForeignKeys = true,
-            Pooling = true,
-        };
-        if (builder.Mode is SqliteOpenMode.ReadWriteCreate or SqliteOpenMode.ReadWrite
-            && !string.IsNullOrEmpty(builder.DataSource)
-            && builder.DataSource != ":memory:")
-        {
-            var path = Path.GetFullPath(builder.DataSource, environment.ContentRootPath);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            builder.DataSource = path;
-        }
-
-        ConnectionString = builder.ToString();
-        FilePath = builder.DataSource;
-        _writer = new Lazy<Task>(() => Task.Run(WriteLoopAsync));
-        _checkpointer = new Lazy<Task>(() => Task.Run(CheckpointLoopAsync));
-    }
-
-    public string ConnectionString { get; }
-
-    /// <summary>The database file's full path.</summary>
-    public string FilePath { get; }
-
-    public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken = default)
-    {
-        var connection = new SqliteConnection(ConnectionString);
-        await connection.OpenAsync(cancellationToken);
-        return connection;
-    }
+    /// <summary>A connection opened synchronously, for callers that cannot await (an observable gauge).</summary>
+    public abstract DbConnection Open();
 
     /// <summary>
-    /// Runs a read on one of the connections this class keeps open, so that the statements it
-    /// runs through <see cref="PreparedStatements.Prepared"/> stay prepared from one request to
-    /// the next. <paramref name="read"/> has the connection to itself until it returns.
+    /// Runs a read on a connection it has to itself until it returns. Statements run through
+    /// <see cref="PreparedStatements.Prepared"/> stay prepared from one call to the next.
     /// </summary>
-    public async Task<T> ReadAsync<T>(Func<SqliteConnection, T> read, CancellationToken cancellationToken = default)
-    {
-        if (!_readers.TryTake(out var connection))
-        {
-            connection = await OpenAsync(cancellationToken);
-        }
-
-        T result;
-        try
-        {
-            result = read(connection);
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-
-        if (_readers.Count < MaxIdleReaders)
-        {
-            _readers.Add(connection);
-        }
-        else
-        {
-            await connection.DisposeAsync();
-        }
-
-        return result;
-    }
+    public abstract Task<T> ReadAsync<T>(Func<DbConnection, T> read, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Runs <paramref name="work"/> inside a write transaction and returns once that transaction
-    /// has committed. If <paramref name="work"/> throws, its changes are rolled back and the
-    /// exception is rethrown here; writes batched with it are unaffected. <paramref name="work"/>
-    /// must only use the connection it is given: it must not wait on anything else, and never call
-    /// <see cref="WriteAsync{T}"/> itself.
+    /// Runs <paramref name="work"/> in a serializable write transaction and returns once it has
+    /// committed: whatever it read still holds when it commits, as if no other write ran at the
+    /// same time. If <paramref name="work"/> throws, its changes are rolled back and the exception
+    /// is rethrown here. <paramref name="work"/> may run more than once (PostgreSQL retries a
+    /// transaction that lost a race), so it must only use the connection it is given: no effect
+    /// outside it, no waiting on anything else, and never a call to <c>WriteAsync</c> itself.
     /// </summary>
-    public async Task<T> WriteAsync<T>(
-        Func<IDbConnection, IDbTransaction, Task<T>> work, CancellationToken cancellationToken = default)
-    {
-        var write = new Write<T>(work, cancellationToken);
-        _ = _writer.Value;
-        _ = _checkpointer.Value;
-        await _writes.Writer.WriteAsync(write, cancellationToken);
-        return await write.Completion.Task.WaitAsync(cancellationToken);
-    }
-
-    private async Task WriteLoopAsync()
-    {
-        var batch = new List<IWrite>(MaxBatch);
-        SqliteConnection? connection = null;
-        try
-        {
-            while (await _writes.Reader.WaitToReadAsync())
-            {
-                while (batch.Count < MaxBatch && _writes.Reader.TryRead(out var write))
-                {
-                    if (!write.IsCancelled)
-                    {
-                        batch.Add(write);
-                    }
-                }
-
-                if (batch.Count == 0)
-                {
-                    continue;
-                }
-
-                try
-                {
-                    if (connection is null)
-                    {
-                        connection = await OpenAsync();
-                        await connection.ExecuteAsync($"PRAGMA wal_autocheckpoint = {WriterCheckpointFrames};");
-                    }
-
-                    await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(IsolationLevel.Serializable);
-                    foreach (var write in batch)
-                    {
-                        await write.RunAsync(connection, transaction);
-                    }
-
-                    await transaction.CommitAsync();
-                    _committed.Writer.TryWrite(true);
-                    foreach (var write in batch)
-                    {
-                        write.Complete();
-                    }
-                }
-                catch (Exception ex)
-                {
-                    // BEGIN or COMMIT failed: nothing of this batch is durable.
-                    foreach (var write in batch)
-                    {
-                        write.Fail(ex);
-                    }
-
-                    if (connection is not null)
-                    {
-                        await connection.DisposeAsync();
-                        connection = null;
-                    }
-                }
-
-                batch.Clear();
-            }
-        }
-        finally
-        {
-            if (connection is not null)
-            {
-                await connection.DisposeAsync();
-            }
-        }
-    }
+    public Task<T> WriteAsync<T>(Func<IDbConnection, IDbTransaction, Task<T>> work, CancellationToken cancellationToken = default) =>
+        WriteAsync(IsolationLevel.Serializable, work, cancellationToken);
 
     /// <summary>
-    /// Copies committed WAL frames into the database file, off the writer's path. PASSIVE waits for
-    /// nobody and takes no lock a writer needs; whatever it cannot copy now, the next one does.
+    /// <see cref="WriteAsync{T}(Func{IDbConnection, IDbTransaction, Task{T}}, CancellationToken)"/>
+    /// with a weaker isolation where the work needs none stronger: statements that each decide
+    /// alone (a queue claim with <c>SKIP LOCKED</c>, an update by id) take
+    /// <see cref="IsolationLevel.ReadCommitted"/> and so never fail for a concurrent write. SQLite,
+    /// with its one writer, is serializable whatever is asked.
     /// </summary>
-    private async Task CheckpointLoopAsync()
-    {
-        try
-        {
-            while (await _committed.Reader.WaitToReadAsync(_disposing.Token))
-            {
-                await Task.Delay(CheckpointDelay, _disposing.Token);
-                _committed.Reader.TryRead(out _);
-                try
-                {
-                    await using var connection = await OpenAsync(_disposing.Token);
-                    await connection.ExecuteAsync("PRAGMA wal_checkpoint(PASSIVE);");
-                }
-                catch (SqliteException)
-                {
-                    // Not fatal: the next commit asks again, and the writer checkpoints itself past WriterCheckpointFrames.
-                }
-            }
-        }
-        catch (OperationCanceledException) when (_disposing.IsCancellationRequested)
-        {
-            // Disposing: the last connection to close checkpoints anyway.
-        }
-    }
+    public abstract Task<T> WriteAsync<T>(
+        IsolationLevel isolation, Func<IDbConnection, IDbTransaction, Task<T>> work, CancellationToken cancellationToken = default);
 
-    public async ValueTask DisposeAsync()
-    {
-        _writes.Writer.TryComplete();
-        if (_writer.IsValueCreated)
-        {
-            await _writer.Value;
-        }
+    /// <summary>Creates what is missing and applies pending migrations; returns how many ran.</summary>
+    public abstract Task<int> MigrateAsync(CancellationToken cancellationToken = default);
 
-        await _disposing.CancelAsync();
-        if (_checkpointer.IsValueCreated)
-        {
-            await _checkpointer.Value;
-        }
+    /// <summary>The schema version the database is at.</summary>
+    public abstract Task<int> GetSchemaVersionAsync(CancellationToken cancellationToken = default);
 
-        _disposing.Dispose();
-
-        while (_readers.TryTake(out var reader))
-        {
-            await reader.DisposeAsync();
-        }
-    }
-
-    private interface IWrite
-    {
-        bool IsCancelled { get; }
-
-        Task RunAsync(SqliteConnection connection, SqliteTransaction transaction);
-
-        void Complete();
-
-        void Fail(Exception exception);
-    }
-
-    private sealed class Write<T>(Func<IDbConnection, IDbTransaction, Task<T>> work, CancellationToken cancellationToken) : IWrite
-    {
-        private const string Savepoint = "write";
-        private T? _result;
-        private Exception? _failure;
-
-        public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public bool IsCancelled => cancellationToken.IsCancellationRequested;
-
-        public async Task RunAsync(SqliteConnection connection, SqliteTransaction transaction)
-        {
-            // The same statements as SqliteTransaction.Save, Release and Rollback(name), kept prepared: every write runs them.
-            connection.Prepared(transaction, $"SAVEPOINT {Savepoint};").ExecuteNonQuery();
-            try
-            {
-                _result = await work(connection, transaction);
-                connection.Prepared(transaction, $"RELEASE {Savepoint};").ExecuteNonQuery();
-            }
-            catch (Exception ex)
-            {
-                connection.Prepared(transaction, $"ROLLBACK TO {Savepoint};").ExecuteNonQuery();
-                connection.Prepared(transaction, $"RELEASE {Savepoint};").ExecuteNonQuery();
-                _failure = ex;
-            }
-        }
-
-        public void Complete()
-        {
-            if (_failure is null)
-            {
-                Completion.TrySetResult(_result!);
-            }
-            else
-            {
-                Completion.TrySetException(_failure);
-            }
-        }
-
-        public void Fail(Exception exception) => Completion.TrySetException(exception);
-    }
+    public abstract ValueTask DisposeAsync();
 }

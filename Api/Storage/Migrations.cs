@@ -1,16 +1,15 @@
-using Dapper;
-using Microsoft.Data.Sqlite;
-
 namespace Accounts.Api.Storage;
 
 /// <summary>
-/// Versioned schema migrations. Each script runs once, in its own transaction, and moves
-/// <c>PRAGMA user_version</c> to its number; running them again does nothing. Append new
-/// migrations at the end; never edit one that has shipped.
+/// Versioned schema migrations, one list per provider. Each script runs once and records its
+/// number (SQLite in <c>PRAGMA user_version</c>, PostgreSQL in <c>schema_version</c>); running
+/// them again does nothing. Append new migrations at the end of both lists; never edit one that
+/// has shipped.
 /// </summary>
 public static class Migrations
 {
-    private static readonly string[] Scripts =
+    /// <summary>SQLite: STRICT tables; ids, times and dates as TEXT and INTEGER (see <see cref="TypeHandlers"/>).</summary>
+    public static readonly IReadOnlyList<string> Sqlite =
     [
         // 1: users, their one-time tokens, and the email outbox.
         """
@@ -72,33 +71,77 @@ public static class Migrations
             locked_until    INTEGER NULL
         ) STRICT, WITHOUT ROWID;
         """,
+
+        // 4: which process holds a lease, so an instance gives back only its own claims.
+        """
+        ALTER TABLE outbox ADD COLUMN lease_owner TEXT NULL;
+        """,
     ];
 
-    /// <summary>The schema version this build expects.</summary>
-    public static int LatestVersion => Scripts.Length;
+    /// <summary>
+    /// PostgreSQL: the schema of the SQLite scripts above in one step, column for column and in
+    /// the same representations (ids and dates as text, times as Unix milliseconds), so both
+    /// providers share one set of type handlers and one SQL text wherever the SQL is portable.
+    /// </summary>
+    public static readonly IReadOnlyList<string> Postgres =
+    [
+        // 1: users, tokens, the outbox (with its lease owner) and failed sign-ins.
+        """
+        CREATE TABLE users (
+            id             text   NOT NULL PRIMARY KEY,
+            username       text   NOT NULL,
+            username_key   text   NOT NULL,
+            email          text   NOT NULL,
+            email_key      text   NOT NULL,
+            password_hash  text   NOT NULL,
+            birthday       text   NULL,
+            language       text   NOT NULL,
+            status         text   NOT NULL CHECK (status IN ('pending_activation', 'active')),
+            created_at     bigint NOT NULL,
+            activated_at   bigint NULL,
+            security_stamp text   NOT NULL DEFAULT ''
+        );
+        CREATE UNIQUE INDEX ux_users_username_key ON users (username_key);
+        CREATE UNIQUE INDEX ux_users_email_key ON users (email_key);
 
-    /// <summary>Creates the database file if needed, turns on WAL and applies pending migrations.</summary>
-    public static async Task<int> ApplyAsync(Database database, CancellationToken cancellationToken = default)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        // WAL is a property of the file: set once, it stays.
-        await connection.ExecuteAsync("PRAGMA journal_mode = WAL;");
+        CREATE TABLE account_tokens (
+            token_hash  bytea  NOT NULL PRIMARY KEY,
+            user_id     text   NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            purpose     text   NOT NULL,
+            created_at  bigint NOT NULL,
+            expires_at  bigint NOT NULL,
+            consumed_at bigint NULL
+        );
+        CREATE INDEX ix_account_tokens_user ON account_tokens (user_id, purpose);
 
-        var applied = 0;
-        while (true)
-        {
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
-            var version = await connection.ExecuteScalarAsync<int>("PRAGMA user_version;", transaction: transaction);
-            if (version >= Scripts.Length)
-            {
-                return applied;
-            }
+        CREATE TABLE outbox (
+            id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            kind            text   NOT NULL,
+            recipients      text   NOT NULL,
+            user_id         text   NULL,
+            language        text   NOT NULL,
+            status          text   NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'skipped', 'dead')),
+            attempts        bigint NOT NULL DEFAULT 0,
+            created_at      bigint NOT NULL,
+            next_attempt_at bigint NOT NULL,
+            lease_until     bigint NULL,
+            sent_at         bigint NULL,
+            last_error      text   NULL,
+            lease_owner     text   NULL
+        );
+        CREATE INDEX ix_outbox_due ON outbox (next_attempt_at, id) WHERE status = 'pending';
+        CREATE INDEX ix_outbox_user ON outbox (user_id, created_at);
 
-            await connection.ExecuteAsync(Scripts[version], transaction: transaction);
-            // PRAGMA takes no parameters; the value is our own integer.
-            await connection.ExecuteAsync($"PRAGMA user_version = {version + 1};", transaction: transaction);
-            await transaction.CommitAsync(cancellationToken);
-            applied++;
-        }
-    }
+        CREATE TABLE login_failures (
+            login_key       text   NOT NULL PRIMARY KEY,
+            failures        bigint NOT NULL,
+            last_failure_at bigint NOT NULL,
+            locked_until    bigint NULL
+        );
+        """,
+    ];
+
+    /// <summary>Applies the pending migrations of the database's provider; returns how many ran.</summary>
+    public static Task<int> ApplyAsync(Database database, CancellationToken cancellationToken = default) =>
+        database.MigrateAsync(cancellationToken);
 }

@@ -1,8 +1,11 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
 namespace Accounts.Api.Storage;
 
 public static partial class StorageExtensions
 {
-    /// <summary>Registers the SQLite database; it is created and migrated when the host starts.</summary>
+    /// <summary>Registers the database <c>Database:Provider</c> names; it is created and migrated when the host starts.</summary>
     public static IServiceCollection AddStorage(this IServiceCollection services)
     {
         TypeHandlers.Register();
@@ -10,7 +13,11 @@ public static partial class StorageExtensions
             .BindConfiguration(DatabaseOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        services.AddSingleton<Database>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>());
+        services.AddSingleton<Database>(provider =>
+            provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseOptions.Postgres
+                ? ActivatorUtilities.CreateInstance<PostgresDatabase>(provider)
+                : ActivatorUtilities.CreateInstance<SqliteDatabase>(provider));
         services.AddHostedService<MigrationService>();
         return services;
     }
@@ -23,7 +30,7 @@ public static partial class StorageExtensions
             var applied = await Migrations.ApplyAsync(database, cancellationToken);
             if (applied > 0)
             {
-                LogMigrated(applied, database.FilePath, Migrations.LatestVersion);
+                LogMigrated(applied, database.Location, database.LatestSchemaVersion);
             }
         }
 

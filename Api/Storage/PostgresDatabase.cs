@@ -1,0 +1,135 @@
+using System.Data;
+using System.Data.Common;
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Accounts.Api.Storage;
+
+/// <summary>
+/// The database on a PostgreSQL server, shared by any number of instances. Every read and write
+/// takes a connection from Npgsql's pool and writes run concurrently, each in its own
+/// transaction. A serializable write that loses a race to another (SQLSTATE 40001, a deadlock,
+/// or a unique key inserted meanwhile) rolls back and runs again, a few times, so callers see
+/// the same guarantee as SQLite's single writer: what a write read still holds when it commits.
+/// </summary>
+public sealed partial class PostgresDatabase : Database
+{
+    /// <summary>How many times a write that lost a race runs in all before its failure reaches the caller.</summary>
+    internal const int MaxAttempts = 10;
+
+    /// <summary>The advisory lock the migrations hold, so instances starting together migrate one after the other.</summary>
+    private const long MigrationLock = 0x6163636f756e7473; // "accounts"
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly ILogger<PostgresDatabase> _logger;
+
+    public PostgresDatabase(IOptions<DatabaseOptions> options, ILogger<PostgresDatabase> logger)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(options.Value.ConnectionString);
+        if (builder.MaxAutoPrepare == 0)
+        {
+            // Statements run often are prepared on the server once per physical connection.
+            builder.MaxAutoPrepare = 64;
+        }
+
+        _dataSource = NpgsqlDataSource.Create(builder);
+        _logger = logger;
+        Location = $"postgres://{builder.Host}:{builder.Port}/{builder.Database}";
+    }
+
+    public override string Location { get; }
+
+    public override bool IsShared => true;
+
+    public override int LatestSchemaVersion => Migrations.Postgres.Count;
+
+    public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default) =>
+        await _dataSource.OpenConnectionAsync(cancellationToken);
+
+    public override DbConnection Open() => _dataSource.OpenConnection();
+
+    public override async Task<T> ReadAsync<T>(Func<DbConnection, T> read, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        return read(connection);
+    }
+
+    public override async Task<T> WriteAsync<T>(
+        IsolationLevel isolation, Func<IDbConnection, IDbTransaction, Task<T>> work, CancellationToken cancellationToken = default)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await RunOnceAsync(isolation, work, cancellationToken);
+            }
+            catch (PostgresException ex) when (attempt < MaxAttempts && LostARace(ex, isolation))
+            {
+                LogRetry(attempt, ex.SqlState);
+            }
+
+            // Let the winner finish before trying again, a little longer each time, never in step with another loser.
+            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 * attempt)), cancellationToken);
+        }
+    }
+
+    private async Task<T> RunOnceAsync<T>(
+        IsolationLevel isolation, Func<IDbConnection, IDbTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(isolation, cancellationToken);
+        var result = await work(connection, transaction);
+        await transaction.CommitAsync(cancellationToken);
+        return result;
+    }
+
+    /// <summary>
+    /// A serialization failure or a deadlock: running again can succeed. So can a unique key
+    /// violated under serializable isolation, where the work read the key first and another
+    /// transaction inserted it meanwhile; the next run sees that row.
+    /// </summary>
+    private static bool LostARace(PostgresException exception, IsolationLevel isolation) => exception.SqlState switch
+    {
+        PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected => true,
+        PostgresErrorCodes.UniqueViolation => isolation == IsolationLevel.Serializable,
+        _ => false,
+    };
+
+    /// <summary>
+    /// Applies every pending script in one transaction under an advisory lock: instances that
+    /// start together wait for the first, then find nothing left to do.
+    /// </summary>
+    public override async Task<int> MigrateAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@Key);", new { Key = MigrationLock }, transaction);
+        await connection.ExecuteAsync("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL);", transaction: transaction);
+        var version = await connection.ExecuteScalarAsync<int?>("SELECT MAX(version) FROM schema_version;", transaction: transaction) ?? 0;
+        for (var next = version; next < Migrations.Postgres.Count; next++)
+        {
+            await connection.ExecuteAsync(Migrations.Postgres[next], transaction: transaction);
+            await connection.ExecuteAsync("INSERT INTO schema_version (version) VALUES (@Version);", new { Version = next + 1 }, transaction);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return Migrations.Postgres.Count - Math.Min(version, Migrations.Postgres.Count);
+    }
+
+    public override async Task<int> GetSchemaVersionAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        if (!await connection.ExecuteScalarAsync<bool>("SELECT to_regclass('schema_version') IS NOT NULL;"))
+        {
+            return 0;
+        }
+
+        return await connection.ExecuteScalarAsync<int?>("SELECT MAX(version) FROM schema_version;") ?? 0;
+    }
+
+    public override ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "A write lost a race (SQLSTATE {SqlState}) on attempt {Attempt}; running it again")]
+    private partial void LogRetry(int attempt, string sqlState);
+}

@@ -1,0 +1,350 @@
+using System.Collections.Concurrent;
+using System.Data;
+using System.Data.Common;
+using System.Threading.Channels;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace Accounts.Api.Storage;
+
+/// <summary>
+/// The database on one SQLite file, for one instance. Reads open a pooled connection and run concurrently (WAL mode lets
+/// readers proceed while a write is in progress). Writes go through <c>WriteAsync</c>:
+/// one writer, so two writers never meet inside SQLite and Microsoft.Data.Sqlite's busy loop
+/// (sleep 150 ms, retry) is never entered. Writes that arrive together share one transaction
+/// (group commit): each runs in its own savepoint, so one failing rolls back alone, and every
+/// caller is answered only after the shared COMMIT, so nothing is acknowledged before it is durable.
+/// Checkpoints (copying the WAL into the database file, and its fsync) run on a connection of
+/// their own shortly after commits, so a COMMIT costs only the WAL's fsync; the writer
+/// checkpoints itself only when the WAL has grown past <see cref="WriterCheckpointFrames"/>.
+/// </summary>
+public sealed class SqliteDatabase : Database
+{
+    /// <summary>The most writes one transaction takes; the rest wait for the next.</summary>
+    private const int MaxBatch = 256;
+
+    /// <summary>The most idle connections <see cref="ReadAsync{T}"/> keeps open, each with its prepared statements.</summary>
+    private static readonly int MaxIdleReaders = Math.Max(4, Environment.ProcessorCount * 4);
+
+    /// <summary>
+    /// SQLite's own checkpoint after a commit, on the writer's path, only past this many WAL frames
+    /// (about 40 MB): under a sustained stream of writes the background checkpoints may not catch up.
+    /// </summary>
+    private const int WriterCheckpointFrames = 10_000;
+
+    /// <summary>How long the checkpointer lets commits gather before one checkpoint copies them all.</summary>
+    private static readonly TimeSpan CheckpointDelay = TimeSpan.FromMilliseconds(200);
+
+    private readonly ConcurrentBag<SqliteConnection> _readers = [];
+    private readonly Channel<bool> _committed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
+    {
+        FullMode = BoundedChannelFullMode.DropWrite,
+        SingleReader = true,
+    });
+
+    private readonly CancellationTokenSource _disposing = new();
+    private readonly Lazy<Task> _checkpointer;
+
+    private readonly Channel<IWrite> _writes = Channel.CreateUnbounded<IWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Lazy<Task> _writer;
+
+    public SqliteDatabase(IOptions<DatabaseOptions> options, IHostEnvironment environment)
+    {
+        var builder = new SqliteConnectionStringBuilder(options.Value.ConnectionString)
+        {
+            ForeignKeys = true,
+            Pooling = true,
+        };
+        if (builder.Mode is SqliteOpenMode.ReadWriteCreate or SqliteOpenMode.ReadWrite
+            && !string.IsNullOrEmpty(builder.DataSource)
+            && builder.DataSource != ":memory:")
+        {
+            var path = Path.GetFullPath(builder.DataSource, environment.ContentRootPath);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            builder.DataSource = path;
+        }
+
+        ConnectionString = builder.ToString();
+        FilePath = builder.DataSource;
+        _writer = new Lazy<Task>(() => Task.Run(WriteLoopAsync));
+        _checkpointer = new Lazy<Task>(() => Task.Run(CheckpointLoopAsync));
+    }
+
+    public string ConnectionString { get; }
+
+    /// <summary>The database file's full path.</summary>
+    public string FilePath { get; }
+
+    public override string Location => FilePath;
+
+    public override bool IsShared => false;
+
+    public override int LatestSchemaVersion => Migrations.Sqlite.Count;
+
+    public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default) =>
+        await OpenSqliteAsync(cancellationToken);
+
+    public override DbConnection Open()
+    {
+        var connection = new SqliteConnection(ConnectionString);
+        connection.Open();
+        return connection;
+    }
+
+    private async Task<SqliteConnection> OpenSqliteAsync(CancellationToken cancellationToken = default)
+    {
+        var connection = new SqliteConnection(ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    /// <summary>Turns on WAL and applies each pending script in its own transaction, moving <c>PRAGMA user_version</c> to its number.</summary>
+    public override async Task<int> MigrateAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenSqliteAsync(cancellationToken);
+        // WAL is a property of the file: set once, it stays.
+        await connection.ExecuteAsync("PRAGMA journal_mode = WAL;");
+
+        var applied = 0;
+        while (true)
+        {
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+            var version = await connection.ExecuteScalarAsync<int>("PRAGMA user_version;", transaction: transaction);
+            if (version >= Migrations.Sqlite.Count)
+            {
+                return applied;
+            }
+
+            await connection.ExecuteAsync(Migrations.Sqlite[version], transaction: transaction);
+            // PRAGMA takes no parameters; the value is our own integer.
+            await connection.ExecuteAsync($"PRAGMA user_version = {version + 1};", transaction: transaction);
+            await transaction.CommitAsync(cancellationToken);
+            applied++;
+        }
+    }
+
+    public override async Task<int> GetSchemaVersionAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenSqliteAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<int>("PRAGMA user_version;");
+    }
+
+    /// <summary>Runs a read on one of the connections this class keeps open, so that their prepared statements survive.</summary>
+    public override async Task<T> ReadAsync<T>(Func<DbConnection, T> read, CancellationToken cancellationToken = default)
+    {
+        if (!_readers.TryTake(out var connection))
+        {
+            connection = await OpenSqliteAsync(cancellationToken);
+        }
+
+        T result;
+        try
+        {
+            result = read(connection);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+
+        if (_readers.Count < MaxIdleReaders)
+        {
+            _readers.Add(connection);
+        }
+        else
+        {
+            await connection.DisposeAsync();
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Queues <paramref name="work"/> for the one writer; writes batched with it are unaffected
+    /// when it fails. Every write is serializable here, whatever <paramref name="isolation"/> asks.
+    /// </summary>
+    public override async Task<T> WriteAsync<T>(
+        IsolationLevel isolation, Func<IDbConnection, IDbTransaction, Task<T>> work, CancellationToken cancellationToken = default)
+    {
+        var write = new Write<T>(work, cancellationToken);
+        _ = _writer.Value;
+        _ = _checkpointer.Value;
+        await _writes.Writer.WriteAsync(write, cancellationToken);
+        return await write.Completion.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var batch = new List<IWrite>(MaxBatch);
+        SqliteConnection? connection = null;
+        try
+        {
+            while (await _writes.Reader.WaitToReadAsync())
+            {
+                while (batch.Count < MaxBatch && _writes.Reader.TryRead(out var write))
+                {
+                    if (!write.IsCancelled)
+                    {
+                        batch.Add(write);
+                    }
+                }
+
+                if (batch.Count == 0)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    if (connection is null)
+                    {
+                        connection = await OpenSqliteAsync();
+                        await connection.ExecuteAsync($"PRAGMA wal_autocheckpoint = {WriterCheckpointFrames};");
+                    }
+
+                    await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(IsolationLevel.Serializable);
+                    foreach (var write in batch)
+                    {
+                        await write.RunAsync(connection, transaction);
+                    }
+
+                    await transaction.CommitAsync();
+                    _committed.Writer.TryWrite(true);
+                    foreach (var write in batch)
+                    {
+                        write.Complete();
+                    }
+                }
+                catch (Exception ex)
+                {
+                    // BEGIN or COMMIT failed: nothing of this batch is durable.
+                    foreach (var write in batch)
+                    {
+                        write.Fail(ex);
+                    }
+
+                    if (connection is not null)
+                    {
+                        await connection.DisposeAsync();
+                        connection = null;
+                    }
+                }
+
+                batch.Clear();
+            }
+        }
+        finally
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Copies committed WAL frames into the database file, off the writer's path. PASSIVE waits for
+    /// nobody and takes no lock a writer needs; whatever it cannot copy now, the next one does.
+    /// </summary>
+    private async Task CheckpointLoopAsync()
+    {
+        try
+        {
+            while (await _committed.Reader.WaitToReadAsync(_disposing.Token))
+            {
+                await Task.Delay(CheckpointDelay, _disposing.Token);
+                _committed.Reader.TryRead(out _);
+                try
+                {
+                    await using var connection = await OpenSqliteAsync(_disposing.Token);
+                    await connection.ExecuteAsync("PRAGMA wal_checkpoint(PASSIVE);");
+                }
+                catch (SqliteException)
+                {
+                    // Not fatal: the next commit asks again, and the writer checkpoints itself past WriterCheckpointFrames.
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_disposing.IsCancellationRequested)
+        {
+            // Disposing: the last connection to close checkpoints anyway.
+        }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        _writes.Writer.TryComplete();
+        if (_writer.IsValueCreated)
+        {
+            await _writer.Value;
+        }
+
+        await _disposing.CancelAsync();
+        if (_checkpointer.IsValueCreated)
+        {
+            await _checkpointer.Value;
+        }
+
+        _disposing.Dispose();
+
+        while (_readers.TryTake(out var reader))
+        {
+            await reader.DisposeAsync();
+        }
+    }
+
+    private interface IWrite
+    {
+        bool IsCancelled { get; }
+
+        Task RunAsync(SqliteConnection connection, SqliteTransaction transaction);
+
+        void Complete();
+
+        void Fail(Exception exception);
+    }
+
+    private sealed class Write<T>(Func<IDbConnection, IDbTransaction, Task<T>> work, CancellationToken cancellationToken) : IWrite
+    {
+        private const string Savepoint = "write";
+        private T? _result;
+        private Exception? _failure;
+
+        public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool IsCancelled => cancellationToken.IsCancellationRequested;
+
+        public async Task RunAsync(SqliteConnection connection, SqliteTransaction transaction)
+        {
+            // The same statements as SqliteTransaction.Save, Release and Rollback(name), kept prepared: every write runs them.
+            connection.Prepared(transaction, $"SAVEPOINT {Savepoint};").ExecuteNonQuery();
+            try
+            {
+                _result = await work(connection, transaction);
+                connection.Prepared(transaction, $"RELEASE {Savepoint};").ExecuteNonQuery();
+            }
+            catch (Exception ex)
+            {
+                connection.Prepared(transaction, $"ROLLBACK TO {Savepoint};").ExecuteNonQuery();
+                connection.Prepared(transaction, $"RELEASE {Savepoint};").ExecuteNonQuery();
+                _failure = ex;
+            }
+        }
+
+        public void Complete()
+        {
+            if (_failure is null)
+            {
+                Completion.TrySetResult(_result!);
+            }
+            else
+            {
+                Completion.TrySetException(_failure);
+            }
+        }
+
+        public void Fail(Exception exception) => Completion.TrySetException(exception);
+    }
+}
