@@ -113,7 +113,7 @@ public sealed class ApiProcess : IAsyncDisposable
         }
         finally
         {
-            Directory.Delete(directory, recursive: true);
+            TestStorage.Delete(directory);
         }
     }
 

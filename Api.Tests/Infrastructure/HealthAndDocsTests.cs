@@ -89,12 +89,25 @@ public sealed class HealthAndDocsTests
     [InlineData("Email:Delivery:Connections", "0", "Email:Delivery:Connections")]
     [InlineData("Passwords:Iterations", "10", "Passwords:Iterations")]
     [InlineData("Activation:RedirectUrl", "/relative", "Activation:RedirectUrl")]
+    [InlineData("Database:Provider", "Oracle", "Database:Provider")]
     public async Task Invalid_configuration_stops_the_app_with_a_message_naming_the_key(string key, string value, string named)
     {
         // The built app as its own process, as an operator starts it.
         var output = await ApiProcess.FailedStartOutputAsync(new Dictionary<string, string?> { [key] = value });
 
         Assert.True(output.Contains(named, StringComparison.Ordinal), output);
+    }
+
+    [Fact]
+    public async Task A_connection_string_of_the_other_provider_stops_the_app_naming_the_key()
+    {
+        // The test defaults hold a connection string of this build's provider; name the other one.
+        var output = await ApiProcess.FailedStartOutputAsync(new Dictionary<string, string?>
+        {
+            ["Database:Provider"] = TestStorage.IsPostgres ? "Sqlite" : "Postgres",
+        });
+
+        Assert.True(output.Contains("Database:ConnectionString", StringComparison.Ordinal), output);
     }
 
     private static string[] Responses(JsonElement paths, string path, string method) =>

@@ -40,6 +40,8 @@ public static class AccountMail
         TimeSpan cooldown,
         DateTimeOffset now)
     {
+        // Requests at the same moment, on any instance, take turns on the account's row: the second sees the first one's mail.
+        await UserStore.LockAsync(connection, transaction, user.Id);
         var last = await OutboxStore.LastCreatedForUserAsync(connection, transaction, user.Id, cooldownKinds);
         if (last is { } queuedAt && now - queuedAt < cooldown)
         {

@@ -1,3 +1,4 @@
+using System.Data;
 using Accounts.Api.Storage;
 using Dapper;
 using Microsoft.Extensions.Options;
@@ -23,24 +24,35 @@ public sealed class LoginThrottle(Database database, IOptions<LoginOptions> opti
         return left > TimeSpan.Zero ? left : TimeSpan.Zero;
     }
 
+    /// <summary>
+    /// Counts a failure with one atomic upsert, so failures arriving together, at one instance or
+    /// several, are each counted and never wait to retry: a login under attack is one hot row.
+    /// </summary>
     public Task RecordFailureAsync(string loginKey, CancellationToken cancellationToken)
     {
-        const string read = "SELECT failures, last_failure_at FROM login_failures WHERE login_key = @Key;";
-        const string write = """
+        const string count = """
             INSERT INTO login_failures (login_key, failures, last_failure_at, locked_until)
-            VALUES (@Key, @Failures, @Now, @LockedUntil)
+            VALUES (@Key, 1, @Now, NULL)
             ON CONFLICT (login_key) DO UPDATE
-            SET failures = excluded.failures, last_failure_at = excluded.last_failure_at, locked_until = excluded.locked_until;
+            SET failures = CASE WHEN login_failures.last_failure_at > @WindowStart THEN login_failures.failures + 1 ELSE 1 END,
+                last_failure_at = excluded.last_failure_at,
+                locked_until = CASE WHEN login_failures.last_failure_at > @WindowStart THEN login_failures.locked_until END
+            RETURNING failures;
+            """;
+        // Of two failures locking at once, the longer lock stands.
+        const string lockOut = """
+            UPDATE login_failures SET locked_until = @LockedUntil
+            WHERE login_key = @Key AND (locked_until IS NULL OR locked_until < @LockedUntil);
             """;
         var settings = options.Value;
         var now = time.GetUtcNow();
-        return database.WriteAsync(async (connection, transaction) =>
+        return database.WriteAsync(IsolationLevel.ReadCommitted, async (connection, transaction) =>
         {
-            var row = await connection.QuerySingleOrDefaultAsync<(long Failures, long LastFailureAt)?>(read, new { Key = loginKey }, transaction);
-            var recent = row is { } r && now - DateTimeOffset.FromUnixTimeMilliseconds(r.LastFailureAt) < settings.FailureWindow;
-            var failures = recent ? row!.Value.Failures + 1 : 1;
-            DateTimeOffset? lockedUntil = failures >= settings.MaxFailures ? now + LockFor(failures, settings) : null;
-            return await connection.ExecuteAsync(write, new { Key = loginKey, Failures = failures, Now = now, LockedUntil = lockedUntil }, transaction);
+            var failures = await connection.ExecuteScalarAsync<long>(
+                count, new { Key = loginKey, Now = now, WindowStart = now - settings.FailureWindow }, transaction);
+            return failures >= settings.MaxFailures
+                ? await connection.ExecuteAsync(lockOut, new { Key = loginKey, LockedUntil = now + LockFor(failures, settings) }, transaction)
+                : 0;
         }, cancellationToken);
     }
 

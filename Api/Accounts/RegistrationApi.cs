@@ -51,7 +51,10 @@ public static class RegistrationApi
         var now = time.GetUtcNow();
         var language = Languages.FromRequest(httpRequest);
 
-        var outcome = await database.WriteAsync(async (connection, transaction) =>
+        // READ COMMITTED is enough, and spares the hot path serializable's false conflicts between
+        // registrations of neighbouring names: the unique keys refuse a second account, and the
+        // write that hits one runs again and sees the first (Database.WriteAsync).
+        var outcome = await database.WriteAsync(System.Data.IsolationLevel.ReadCommitted, async (connection, transaction) =>
         {
             if (await UserStore.UsernameExistsAsync(connection, transaction, username))
             {

@@ -69,6 +69,10 @@ public sealed class UserStore(Database database)
         return connection.QuerySingleOrDefaultAsync<User>(sql, new { EmailKey = Normalization.Key(email) }, transaction);
     }
 
+    /// <summary>Holds the account's row until the transaction ends (see <see cref="SqlDialect.ForUpdate"/>).</summary>
+    public static Task LockAsync(IDbConnection connection, IDbTransaction transaction, Guid id) =>
+        connection.ExecuteScalarAsync<int>($"SELECT 1 FROM users WHERE id = @Id{connection.ForUpdate()};", new { Id = id }, transaction);
+
     public static Task<bool> UsernameExistsAsync(IDbConnection connection, IDbTransaction transaction, string username)
     {
         const string sql = "SELECT EXISTS (SELECT 1 FROM users WHERE username_key = @UsernameKey);";

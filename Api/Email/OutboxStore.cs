@@ -66,11 +66,11 @@ public sealed class OutboxStore(Database database, TimeProvider time)
                 LIMIT @Limit)
             RETURNING id, kind, recipients, user_id, language, attempts, created_at;
             """;
-        // A row another claim has just leased fails the re-check of the WHERE after its lock is
-        // released (READ COMMITTED re-reads the newest version), so it is never leased twice.
+        // The rows are chosen and locked once, in the CTE; a row another claim is leasing right now
+        // is skipped, and one it has just leased fails the re-check (READ COMMITTED locks the
+        // newest version and evaluates the WHERE again), so no row is ever leased twice.
         const string postgres = """
-            UPDATE outbox SET lease_until = @LeaseUntil, lease_owner = @Owner
-            WHERE id IN (
+            WITH due AS (
                 SELECT id FROM outbox
                 WHERE status = 'pending' AND next_attempt_at <= @Now
                   AND (lease_until IS NULL OR lease_until <= @Now)
@@ -78,8 +78,10 @@ public sealed class OutboxStore(Database database, TimeProvider time)
                 ORDER BY next_attempt_at, id
                 LIMIT @Limit
                 FOR UPDATE SKIP LOCKED)
-              AND status = 'pending' AND (lease_until IS NULL OR lease_until <= @Now)
-            RETURNING id, kind, recipients, user_id, language, attempts, created_at;
+            UPDATE outbox SET lease_until = @LeaseUntil, lease_owner = @Owner
+            FROM due
+            WHERE outbox.id = due.id
+            RETURNING outbox.id, kind, recipients, user_id, language, attempts, created_at;
             """;
         var now = time.GetUtcNow();
         var rows = await database.WriteAsync(

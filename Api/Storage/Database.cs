@@ -49,10 +49,12 @@ public abstract class Database : IAsyncDisposable
 
     /// <summary>
     /// <see cref="WriteAsync{T}(Func{IDbConnection, IDbTransaction, Task{T}}, CancellationToken)"/>
-    /// with a weaker isolation where the work needs none stronger: statements that each decide
-    /// alone (a queue claim with <c>SKIP LOCKED</c>, an update by id) take
-    /// <see cref="IsolationLevel.ReadCommitted"/> and so never fail for a concurrent write. SQLite,
-    /// with its one writer, is serializable whatever is asked.
+    /// with a weaker isolation where the work needs none stronger. Work whose every decision rests
+    /// on a single statement (a queue claim with <c>SKIP LOCKED</c>, an atomic upsert, an update
+    /// by id), on a unique key, or on a row it locked first (<see cref="SqlDialect.ForUpdate"/>)
+    /// takes <see cref="IsolationLevel.ReadCommitted"/>: PostgreSQL's serializable isolation
+    /// also aborts transactions that merely touched the same index pages, and on a hot path those
+    /// retries cost more than they protect. SQLite, with its one writer, is serializable whatever is asked.
     /// </summary>
     public abstract Task<T> WriteAsync<T>(
         IsolationLevel isolation, Func<IDbConnection, IDbTransaction, Task<T>> work, CancellationToken cancellationToken = default);

@@ -9,9 +9,9 @@ namespace Accounts.Api.Storage;
 /// <summary>
 /// The database on a PostgreSQL server, shared by any number of instances. Every read and write
 /// takes a connection from Npgsql's pool and writes run concurrently, each in its own
-/// transaction. A serializable write that loses a race to another (SQLSTATE 40001, a deadlock,
-/// or a unique key inserted meanwhile) rolls back and runs again, a few times, so callers see
-/// the same guarantee as SQLite's single writer: what a write read still holds when it commits.
+/// transaction. A write that loses a race to another (SQLSTATE 40001, a deadlock, or a unique
+/// key inserted meanwhile) rolls back and runs again, a few times, so a serializable write has
+/// the same guarantee as under SQLite's single writer: what it read still holds when it commits.
 /// </summary>
 public sealed partial class PostgresDatabase : Database
 {
@@ -64,13 +64,13 @@ public sealed partial class PostgresDatabase : Database
             {
                 return await RunOnceAsync(isolation, work, cancellationToken);
             }
-            catch (PostgresException ex) when (attempt < MaxAttempts && LostARace(ex, isolation))
+            catch (PostgresException ex) when (attempt < MaxAttempts && LostARace(ex))
             {
                 LogRetry(attempt, ex.SqlState);
             }
 
-            // Let the winner finish before trying again, a little longer each time, never in step with another loser.
-            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 * attempt)), cancellationToken);
+            // Let the winner finish before trying again, longer each time (up to 64 ms), never in step with another loser.
+            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 1 << Math.Min(attempt + 1, 6))), cancellationToken);
         }
     }
 
@@ -86,15 +86,11 @@ public sealed partial class PostgresDatabase : Database
 
     /// <summary>
     /// A serialization failure or a deadlock: running again can succeed. So can a unique key
-    /// violated under serializable isolation, where the work read the key first and another
-    /// transaction inserted it meanwhile; the next run sees that row.
+    /// violated because another transaction inserted it after the work looked for it: the next
+    /// run sees that row and decides otherwise (a taken username, a known email).
     /// </summary>
-    private static bool LostARace(PostgresException exception, IsolationLevel isolation) => exception.SqlState switch
-    {
-        PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected => true,
-        PostgresErrorCodes.UniqueViolation => isolation == IsolationLevel.Serializable,
-        _ => false,
-    };
+    private static bool LostARace(PostgresException exception) => exception.SqlState is
+        PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.UniqueViolation;
 
     /// <summary>
     /// Applies every pending script in one transaction under an advisory lock: instances that

@@ -21,6 +21,13 @@ public static class SqlDialect
             ? $"{column} = ANY({parameter})"
             : $"{column} IN (SELECT value FROM json_each({parameter}))";
 
+    /// <summary>
+    /// What ends a <c>SELECT</c> that locks the rows it reads until the transaction ends, so that
+    /// concurrent writers deciding on the same rows take turns: <c>FOR UPDATE</c> on PostgreSQL;
+    /// nothing on SQLite, where the one writer already runs writes one at a time.
+    /// </summary>
+    public static string ForUpdate(this IDbConnection connection) => connection.IsPostgres() ? " FOR UPDATE" : "";
+
     /// <summary>The value of a parameter that <see cref="InSet"/> reads.</summary>
     public static object SetOf<T>(this IDbConnection connection, IEnumerable<T> values) =>
         connection.IsPostgres() ? values.ToArray() : JsonSerializer.Serialize(values);

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Accounts.Api.Tests.Infrastructure;
+
+/// <summary>
+/// A PostgreSQL server of its own, made with the installed binaries (Debian's <c>postgresql</c>
+/// package: <c>initdb</c>, <c>pg_ctl</c>) in a temporary folder and listening on a free loopback
+/// port, with trust authentication for the <c>postgres</c> role; gone, files and all, on
+/// <see cref="Dispose"/>. As root, the tools run as the <c>postgres</c> user: the server refuses
+/// to run as root. Used by the tests and the benchmarks (which link this file).
+/// </summary>
+public sealed class ThrowawayPostgres : IDisposable
+{
+    private readonly string _bin;
+    private readonly string _data;
+    private int _disposed;
+
+    private ThrowawayPostgres(string bin, string data, int port)
+    {
+        _bin = bin;
+        _data = data;
+        Port = port;
+        ConnectionString = $"Host=127.0.0.1;Port={port.ToString(CultureInfo.InvariantCulture)};Username=postgres;Database=postgres";
+    }
+
+    public int Port { get; }
+
+    /// <summary>To the <c>postgres</c> database as the <c>postgres</c> role, which may create databases.</summary>
+    public string ConnectionString { get; }
+
+    /// <summary>The newest installed PostgreSQL's bin folder (Debian keeps each major version under /usr/lib/postgresql), or null.</summary>
+    public static string? FindBinaries() =>
+        Directory.Exists("/usr/lib/postgresql")
+            ? Directory.GetDirectories("/usr/lib/postgresql")
+                .Select(d => Path.Combine(d, "bin"))
+                .Where(d => File.Exists(Path.Combine(d, "initdb")))
+                .OrderByDescending(d => int.TryParse(Path.GetFileName(Path.GetDirectoryName(d)), out var v) ? v : 0)
+                .FirstOrDefault()
+            : null;
+
+    /// <summary>
+    /// Creates and starts a server. <paramref name="durable"/> keeps PostgreSQL's defaults (every
+    /// commit flushed to disk), as a benchmark needs; otherwise it never waits for the disk.
+    /// </summary>
+    public static ThrowawayPostgres Start(bool durable, int maxConnections = 500)
+    {
+        var bin = FindBinaries() ?? throw new InvalidOperationException("No PostgreSQL binaries under /usr/lib/postgresql (apt-get install postgresql).");
+        var data = Path.Combine(Path.GetTempPath(), $"accounts-postgres-{Guid.NewGuid():N}");
+        Run(bin, "initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync");
+        var port = FreePort();
+        var options = new List<string>
+        {
+            "-c listen_addresses=127.0.0.1",
+            $"-c port={port.ToString(CultureInfo.InvariantCulture)}",
+            $"-c unix_socket_directories={data}",
+            $"-c max_connections={maxConnections.ToString(CultureInfo.InvariantCulture)}",
+        };
+        if (!durable)
+        {
+            options.AddRange(["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]);
+        }
+
+        Run(bin, "pg_ctl", "-D", data, "-l", Path.Combine(data, "server.log"), "-w", "-t", "60", "-o", string.Join(' ', options), "start");
+        return new ThrowawayPostgres(bin, data, port);
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            Run(_bin, "pg_ctl", "-D", _data, "-m", "immediate", "-w", "stop");
+            Directory.Delete(_data, recursive: true);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static void Run(string bin, string tool, params string[] arguments)
+    {
+        var asRoot = Environment.UserName == "root";
+        var start = new ProcessStartInfo(asRoot ? "runuser" : Path.Combine(bin, tool))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var argument in asRoot ? ["-u", "postgres", "--", Path.Combine(bin, tool), .. arguments] : arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromSeconds(90)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new InvalidOperationException($"{tool} did not finish in 90 s.");
+        }
+
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{tool} failed ({process.ExitCode}): {output.Result}{error.Result}");
+        }
+    }
+}
