@@ -200,6 +200,36 @@ public sealed class SeveralInstancesTests
         }
     }
 
+    [Fact]
+    public async Task An_account_made_on_one_instance_activates_signs_in_and_is_served_on_the_other()
+    {
+        await using var smtp = new TestSmtpServer();
+        var directory = Directory.CreateTempSubdirectory("accounts-across-").FullName;
+        try
+        {
+            // Both share the folder's key ring (DataProtection:KeysDirectory), as instances behind one balancer must.
+            await using var first = TestApp.Start(smtp: null, SmtpTo(smtp.Port), directory: directory);
+            await using var second = TestApp.Start(smtp: null, SmtpTo(smtp.Port), directory: directory);
+            await first.RegisterAsync("alice", "alice@example.com");
+            var mail = await smtp.WaitForMailAsync("alice@example.com");
+
+            Assert.Equal("activated", await (await second.Client.GetAsync(TestApp.PathOf(mail.Link))).StatusAsync());
+            var login = await first.Client.PostAsJsonAsync("/login", new { login = "alice", password = TestData.StrongPassword });
+            Assert.Equal(HttpStatusCode.OK, login.StatusCode);
+            var token = (await login.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("accessToken").GetString();
+            using var me = new HttpRequestMessage(HttpMethod.Get, "/me");
+            me.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            var profile = await second.Client.SendAsync(me);
+
+            Assert.Equal(HttpStatusCode.OK, profile.StatusCode);
+            Assert.Equal("active", (await profile.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("status").GetString());
+        }
+        finally
+        {
+            TestStorage.Delete(directory);
+        }
+    }
+
     private static Dictionary<string, string?> SmtpTo(int port) => new()
     {
         ["Email:Transport"] = "Smtp",
