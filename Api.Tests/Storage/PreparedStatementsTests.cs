@@ -41,9 +41,9 @@ public sealed class PreparedStatementsTests : IDisposable
         await database.WriteAsync((c, t) => c.ExecuteAsync("CREATE TABLE counter (n INTEGER NOT NULL); INSERT INTO counter VALUES (1);", transaction: t));
         const string select = "SELECT n FROM counter;";
 
-        var first = await database.ReadAsync(c => (Connection: c, N: (long)c.Prepared(null, select).ExecuteScalar()!));
+        var first = await database.ReadAsync(c => Task.FromResult((Connection: c, N: (long)c.Prepared(null, select).ExecuteScalar()!)));
         await database.WriteAsync((c, t) => c.ExecuteAsync("UPDATE counter SET n = 2;", transaction: t));
-        var second = await database.ReadAsync(c => (Connection: c, N: (long)c.Prepared(null, select).ExecuteScalar()!));
+        var second = await database.ReadAsync(c => Task.FromResult((Connection: c, N: (long)c.Prepared(null, select).ExecuteScalar()!)));
 
         Assert.Same(first.Connection, second.Connection);
         Assert.Equal((1L, 2L), (first.N, second.N));

@@ -98,21 +98,18 @@ public sealed class AccountTokenStore(Database database)
 
     /// <summary>The token and its account's status, read without the write gate (every link click starts here).</summary>
     public Task<TokenState?> FindAsync(byte[] hash, string purpose, CancellationToken cancellationToken) =>
-        database.ReadAsync(connection => Find(connection, null, hash, purpose), cancellationToken);
-
-    public static Task<TokenState?> FindAsync(IDbConnection connection, IDbTransaction? transaction, byte[] hash, string purpose) =>
-        Task.FromResult(Find(connection, transaction, hash, purpose));
+        database.ReadAsync(connection => FindAsync(connection, null, hash, purpose), cancellationToken);
 
     // A prepared statement read by hand: this runs for every link followed, known or not.
-    private static TokenState? Find(IDbConnection connection, IDbTransaction? transaction, byte[] hash, string purpose)
+    public static async Task<TokenState?> FindAsync(IDbConnection connection, IDbTransaction? transaction, byte[] hash, string purpose)
     {
         const string sql = """
             SELECT t.user_id, t.expires_at, t.consumed_at, u.status
             FROM account_tokens t JOIN users u ON u.id = t.user_id
             WHERE t.token_hash = @Hash AND t.purpose = @Purpose;
             """;
-        using var reader = connection.Prepared(transaction, sql, ("@Hash", hash), ("@Purpose", purpose)).ExecuteReader();
-        return reader.Read()
+        await using var reader = await connection.Prepared(transaction, sql, ("@Hash", hash), ("@Purpose", purpose)).ExecuteReaderAsync();
+        return await reader.ReadAsync()
             ? new TokenState
             {
                 UserId = Guid.ParseExact(reader.GetString(0), "D"),
@@ -124,13 +121,13 @@ public sealed class AccountTokenStore(Database database)
     }
 
     /// <summary>Marks an unexpired, unused token as used; false when another request got there first or it expired.</summary>
-    public static Task<bool> ConsumeAsync(IDbConnection connection, IDbTransaction transaction, byte[] hash, DateTimeOffset now)
+    public static async Task<bool> ConsumeAsync(IDbConnection connection, IDbTransaction transaction, byte[] hash, DateTimeOffset now)
     {
         const string sql = """
             UPDATE account_tokens SET consumed_at = @Now
             WHERE token_hash = @Hash AND consumed_at IS NULL AND expires_at > @Now;
             """;
         var command = connection.Prepared(transaction, sql, ("@Now", now.ToUnixTimeMilliseconds()), ("@Hash", hash));
-        return Task.FromResult(command.ExecuteNonQuery() == 1);
+        return await command.ExecuteNonQueryAsync() == 1;
     }
 }

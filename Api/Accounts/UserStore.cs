@@ -113,7 +113,7 @@ public sealed class UserStore(Database database)
     }
 
     /// <summary>Activates a pending account; false when it was not pending.</summary>
-    public static Task<bool> ActivateAsync(IDbConnection connection, IDbTransaction transaction, Guid id, DateTimeOffset now)
+    public static async Task<bool> ActivateAsync(IDbConnection connection, IDbTransaction transaction, Guid id, DateTimeOffset now)
     {
         const string sql = """
             UPDATE users SET status = 'active', activated_at = @Now
@@ -121,6 +121,6 @@ public sealed class UserStore(Database database)
             """;
         // Prepared once on the writer's connection: every activation runs it.
         var command = connection.Prepared(transaction, sql, ("@Now", now.ToUnixTimeMilliseconds()), ("@Id", id.ToString("D")));
-        return Task.FromResult(command.ExecuteNonQuery() == 1);
+        return await command.ExecuteNonQueryAsync() == 1;
     }
 }

@@ -34,7 +34,7 @@ public abstract class Database : IAsyncDisposable
     /// Runs a read on a connection it has to itself until it returns. Statements run through
     /// <see cref="PreparedStatements.Prepared"/> stay prepared from one call to the next.
     /// </summary>
-    public abstract Task<T> ReadAsync<T>(Func<DbConnection, T> read, CancellationToken cancellationToken = default);
+    public abstract Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Runs <paramref name="work"/> in a serializable write transaction and returns once it has

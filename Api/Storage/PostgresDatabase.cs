@@ -49,10 +49,10 @@ public sealed partial class PostgresDatabase : Database
 
     public override DbConnection Open() => _dataSource.OpenConnection();
 
-    public override async Task<T> ReadAsync<T>(Func<DbConnection, T> read, CancellationToken cancellationToken = default)
+    public override async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken = default)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        return read(connection);
+        return await read(connection);
     }
 
     public override async Task<T> WriteAsync<T>(

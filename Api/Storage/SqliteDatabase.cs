@@ -131,7 +131,7 @@ public sealed class SqliteDatabase : Database
     }
 
     /// <summary>Runs a read on one of the connections this class keeps open, so that their prepared statements survive.</summary>
-    public override async Task<T> ReadAsync<T>(Func<DbConnection, T> read, CancellationToken cancellationToken = default)
+    public override async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken = default)
     {
         if (!_readers.TryTake(out var connection))
         {
@@ -141,7 +141,7 @@ public sealed class SqliteDatabase : Database
         T result;
         try
         {
-            result = read(connection);
+            result = await read(connection);
         }
         catch
         {
