@@ -55,7 +55,7 @@ public static class TestPostgresServer
 
         // A test server: nothing in it must survive a crash, so it never waits for the disk.
         var throwaway = ThrowawayPostgres.Start(durable: false);
-        var server = new Server(throwaway.ConnectionString, throwaway.Dispose);
+        var server = new Server(throwaway.ConnectionString, throwaway.DisposeInBackground);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Stop();
         return server;
     }

@@ -48,6 +48,7 @@ public sealed class ThrowawayPostgres : IDisposable
     public static ThrowawayPostgres Start(bool durable, int maxConnections = 500)
     {
         var bin = FindBinaries() ?? throw new InvalidOperationException("No PostgreSQL binaries under /usr/lib/postgresql (apt-get install postgresql).");
+        RemoveLeftovers();
         var data = Path.Combine(Path.GetTempPath(), $"accounts-postgres-{Guid.NewGuid():N}");
         Run(bin, "initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync");
         var port = FreePort();
@@ -76,6 +77,39 @@ public sealed class ThrowawayPostgres : IDisposable
         }
     }
 
+    /// <summary>
+    /// Stops the server and removes its folder from a process of their own, without waiting: for
+    /// a process that is exiting (a test host is ended soon after its ProcessExit handlers start).
+    /// </summary>
+    public void DisposeInBackground()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            // setsid -f: out of this process's tree and session, so it outlives whatever ends this process.
+            Start("setsid", "-f", "sh", "-c", "exec > /dev/null 2>&1; \"$0\" -D \"$1\" -m immediate -w stop; rm -rf \"$1\"",
+                Path.Combine(_bin, "pg_ctl"), _data).Dispose();
+        }
+    }
+
+    /// <summary>Removes the folders of earlier servers that are no longer running (their runs ended before they could).</summary>
+    private static void RemoveLeftovers()
+    {
+        foreach (var folder in Directory.GetDirectories(Path.GetTempPath(), "accounts-postgres-*"))
+        {
+            if (!File.Exists(Path.Combine(folder, "postmaster.pid")))
+            {
+                try
+                {
+                    Directory.Delete(folder, recursive: true);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    // Another run's, being removed right now, or not ours to remove.
+                }
+            }
+        }
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -85,18 +119,7 @@ public sealed class ThrowawayPostgres : IDisposable
 
     private static void Run(string bin, string tool, params string[] arguments)
     {
-        var asRoot = Environment.UserName == "root";
-        var start = new ProcessStartInfo(asRoot ? "runuser" : Path.Combine(bin, tool))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in asRoot ? ["-u", "postgres", "--", Path.Combine(bin, tool), .. arguments] : arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
+        using var process = Start(Path.Combine(bin, tool), arguments);
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromSeconds(90)))
@@ -109,5 +132,22 @@ public sealed class ThrowawayPostgres : IDisposable
         {
             throw new InvalidOperationException($"{tool} failed ({process.ExitCode}): {output.Result}{error.Result}");
         }
+    }
+
+    /// <summary>Starts a program, as the <c>postgres</c> user when this process is root (the server refuses to run as root).</summary>
+    private static Process Start(string program, params string[] arguments)
+    {
+        var asRoot = Environment.UserName == "root";
+        var start = new ProcessStartInfo(asRoot ? "runuser" : program)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var argument in asRoot ? ["-u", "postgres", "--", program, .. arguments] : arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return Process.Start(start)!;
     }
 }

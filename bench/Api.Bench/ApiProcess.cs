@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -11,15 +12,22 @@ public sealed class ApiProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly string _directory;
 
-    private ApiProcess(Process process, string directory, Uri address, TimeSpan startup)
+    private ApiProcess(Process process, string directory, Uri address, TimeSpan startup, ConcurrentQueue<string> log)
     {
         _process = process;
         _directory = directory;
         Address = address;
         StartupTime = startup;
+        Log = log;
     }
 
     public Uri Address { get; }
+
+    /// <summary>The API's log lines (JSON, one per line: warnings and errors only), the newest 1,000.</summary>
+    public IReadOnlyCollection<string> Log { get; }
+
+    /// <summary>The process id, to read its CPU time from <c>/proc</c>.</summary>
+    public int Id => _process.Id;
 
     /// <summary>From process start to the first 200 from <c>/health/ready</c>.</summary>
     public TimeSpan StartupTime { get; }
@@ -27,7 +35,12 @@ public sealed class ApiProcess : IAsyncDisposable
     /// <summary>Peak resident set size so far (VmHWM), in MiB.</summary>
     public double PeakRssMiB => ReadStatus("VmHWM:") / 1024.0;
 
-    public static async Task<ApiProcess> StartAsync(string apiDll, int smtpPort, int iterations)
+    /// <param name="settings">
+    /// Configuration that replaces or adds to the defaults below, keyed as in appsettings
+    /// (<c>Database:Provider</c>), passed as environment variables (<c>Database__Provider</c>).
+    /// </param>
+    public static async Task<ApiProcess> StartAsync(
+        string apiDll, int smtpPort, int iterations, IReadOnlyDictionary<string, string>? settings = null)
     {
         var directory = Directory.CreateTempSubdirectory("accounts-bench-").FullName;
         var port = FreePort();
@@ -57,6 +70,11 @@ public sealed class ApiProcess : IAsyncDisposable
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Microsoft.AspNetCore.HttpLogging"] = "Warning",
         };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
         foreach (var (key, value) in environment)
         {
             start.Environment[key] = value;
@@ -64,7 +82,18 @@ public sealed class ApiProcess : IAsyncDisposable
 
         var clock = Stopwatch.StartNew();
         var process = Process.Start(start) ?? throw new InvalidOperationException("The API did not start.");
-        process.OutputDataReceived += (_, e) => { };
+        var log = new ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, e) =>
+        {
+            // At the Warning level set above the API writes little; the newest lines are kept.
+            if (e.Data is not null)
+            {
+                log.Enqueue(e.Data);
+                while (log.Count > 1000 && log.TryDequeue(out var _))
+                {
+                }
+            }
+        };
         process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is not null)
@@ -103,7 +132,7 @@ public sealed class ApiProcess : IAsyncDisposable
             await Task.Delay(5);
         }
 
-        return new ApiProcess(process, directory, address, clock.Elapsed);
+        return new ApiProcess(process, directory, address, clock.Elapsed, log);
     }
 
     private long ReadStatus(string field)

@@ -3,12 +3,13 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Json;
 using System.Security.Cryptography;
 using Accounts.Bench;
+using static Accounts.Bench.Requests;
 
 var quick = args.Contains("--quick");
 // --only register|activation runs one part, for iterating on it; the table then has only its rows.
+// --only scale runs the one-against-two-instances comparison on PostgreSQL instead (Scale.cs).
 var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
 var seconds = quick ? 5 : 15;
 var cores = Environment.ProcessorCount;
@@ -24,6 +25,13 @@ Console.WriteLine($"api: {apiDll}");
 var msPerHash = MeasureHashMilliseconds(Iterations);
 var hashLimit = cores * 1000 / msPerHash;
 Console.WriteLine($"hash: {msPerHash:F1} ms at {Iterations} iterations; limit {hashLimit:F1} registrations/s on {cores} cores");
+
+// Issue 8: one instance against two on one PostgreSQL database, with a table of its own (Scale.cs).
+if (only == "scale")
+{
+    await Scale.RunAsync(apiDll, quick);
+    return;
+}
 
 // 2. Register at saturation, with the cheap endpoints probed meanwhile; cold start on a fresh database.
 if (only is null or "register")
@@ -132,20 +140,6 @@ Console.WriteLine("|---|---|---|---|");
 foreach (var (target, measured, goal, met) in results)
 {
     Console.WriteLine($"| {target} | {measured} | {goal} | {(met ? "yes" : "**no**")} |");
-}
-
-static HttpClient Client(Uri address, int connections) => new(new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
-{
-    BaseAddress = address,
-    Timeout = TimeSpan.FromSeconds(60),
-};
-
-static async Task<bool> RegisterAsync(HttpClient client, string name)
-{
-    const string password = "correct horse battery staple";
-    var response = await client.PostAsJsonAsync("/register", new { username = name, email = $"{name}@example.test", password, confirmPassword = password });
-    Statuses.Count(response.StatusCode);
-    return response.StatusCode == HttpStatusCode.Accepted;
 }
 
 static string RandomToken() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');

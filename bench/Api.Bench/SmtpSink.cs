@@ -9,17 +9,26 @@ namespace Accounts.Bench;
 
 /// <summary>
 /// An SMTP server on loopback that accepts everything, optionally taking <see cref="Delay"/> before
-/// it accepts each message, and records when each message arrived and the token in its link.
+/// it accepts each message, and records when each message arrived, the token in its link, how
+/// many copies arrived in all and from which sender. A sink made closed accepts connections but
+/// greets none until <see cref="Open"/>, so that senders started at different moments all begin
+/// at the same one.
 /// </summary>
 public sealed partial class SmtpSink : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
+    private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public SmtpSink(TimeSpan delay)
+    public SmtpSink(TimeSpan delay, bool closed = false)
     {
         Delay = delay;
+        if (!closed)
+        {
+            _open.SetResult();
+        }
+
         _listener.Start(1024);
         Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
         _accepting = AcceptAsync();
@@ -31,6 +40,18 @@ public sealed partial class SmtpSink : IAsyncDisposable
 
     /// <summary>Recipient → (arrival timestamp, token in the mail's link).</summary>
     public ConcurrentDictionary<string, (long Timestamp, string? Token)> Received { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Recipient → how many copies arrived: more than one when an address was sent the same mail twice.</summary>
+    public ConcurrentDictionary<string, int> Copies { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Messages accepted in all, one per recipient.</summary>
+    public int Deliveries => Copies.Values.Sum();
+
+    /// <summary>Envelope sender (MAIL FROM) → messages accepted from it.</summary>
+    public ConcurrentDictionary<string, int> BySender { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Greets the connections a closed sink has been holding, and every later one at once.</summary>
+    public void Open() => _open.TrySetResult();
 
     private async Task AcceptAsync()
     {
@@ -59,7 +80,9 @@ public sealed partial class SmtpSink : IAsyncDisposable
             var stream = client.GetStream();
             using var reader = new StreamReader(stream, Encoding.Latin1);
             await using var writer = new StreamWriter(stream, Encoding.Latin1) { NewLine = "\r\n", AutoFlush = true };
+            await _open.Task.WaitAsync(_stop.Token);
             await writer.WriteLineAsync("220 sink");
+            var sender = "";
             var recipients = new List<string>();
             while (await reader.ReadLineAsync(_stop.Token) is { } line)
             {
@@ -69,8 +92,18 @@ public sealed partial class SmtpSink : IAsyncDisposable
                     case "EHLO":
                         await writer.WriteAsync("250-sink\r\n250-8BITMIME\r\n250 PIPELINING\r\n");
                         break;
+                    case "MAIL":
+                        // A new envelope: whatever an unfinished one named is dropped, as a real server does.
+                        sender = Address(line);
+                        recipients.Clear();
+                        await writer.WriteLineAsync("250 OK");
+                        break;
+                    case "RSET":
+                        recipients.Clear();
+                        await writer.WriteLineAsync("250 OK");
+                        break;
                     case "RCPT":
-                        recipients.Add(line[(line.IndexOf('<', StringComparison.Ordinal) + 1)..line.IndexOf('>', StringComparison.Ordinal)]);
+                        recipients.Add(Address(line));
                         await writer.WriteLineAsync("250 OK");
                         break;
                     case "DATA":
@@ -93,8 +126,10 @@ public sealed partial class SmtpSink : IAsyncDisposable
                         foreach (var recipient in recipients)
                         {
                             Received[recipient] = (now, token);
+                            Copies.AddOrUpdate(recipient, 1, (_, n) => n + 1);
                         }
 
+                        BySender.AddOrUpdate(sender, recipients.Count, (_, n) => n + recipients.Count);
                         recipients.Clear();
                         await writer.WriteLineAsync("250 OK");
                         break;
@@ -114,6 +149,9 @@ public sealed partial class SmtpSink : IAsyncDisposable
         {
         }
     }
+
+    private static string Address(string line) =>
+        line[(line.IndexOf('<', StringComparison.Ordinal) + 1)..line.IndexOf('>', StringComparison.Ordinal)];
 
     /// <param name="api">When given, a timeout also prints what the API's /health/ready says of its outbox.</param>
     public async Task WaitForAsync(int count, TimeSpan timeout, Uri? api = null)
