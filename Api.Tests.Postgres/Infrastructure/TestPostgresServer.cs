@@ -13,37 +13,33 @@ public static class TestPostgresServer
 {
     public const string ConnectionVariable = "ACCOUNTS_TEST_POSTGRES";
 
-    private static readonly Lazy<Server> Instance = new(Start, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<string> Instance = new(Start, LazyThreadSafetyMode.ExecutionAndPublication);
 
     /// <summary>A connection string to the server's <c>postgres</c> database, as a role that may create databases.</summary>
-    public static string AdminConnectionString => Instance.Value.ConnectionString;
+    public static string AdminConnectionString => Instance.Value;
 
     /// <summary>A connection string to <paramref name="database"/> on the server.</summary>
     public static string ConnectionStringFor(string database) =>
         new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = database }.ConnectionString;
 
-    public static async Task CreateDatabaseAsync(string database)
-    {
-        await using var connection = new NpgsqlConnection(AdminConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{database}\";", connection);
-        await command.ExecuteNonQueryAsync();
-    }
+    public static Task CreateDatabaseAsync(string database) => AdministerAsync($"CREATE DATABASE \"{database}\";");
 
     /// <summary>Drops the database, ending whatever connections are still open on it.</summary>
-    public static async Task DropDatabaseAsync(string database)
+    public static Task DropDatabaseAsync(string database) => AdministerAsync($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE);");
+
+    private static async Task AdministerAsync(string sql)
     {
         await using var connection = new NpgsqlConnection(AdminConnectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE);", connection);
+        await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
     }
 
-    private static Server Start()
+    private static string Start()
     {
         if (Environment.GetEnvironmentVariable(ConnectionVariable) is { Length: > 0 } configured)
         {
-            return new Server(configured, null);
+            return configured;
         }
 
         if (ThrowawayPostgres.FindBinaries() is null)
@@ -55,30 +51,7 @@ public static class TestPostgresServer
 
         // A test server: nothing in it must survive a crash, so it never waits for the disk.
         var throwaway = ThrowawayPostgres.Start(durable: false);
-        var server = new Server(throwaway.ConnectionString, throwaway.DisposeInBackground);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Stop();
-        return server;
-    }
-
-    private sealed class Server(string connectionString, Action? stop)
-    {
-        private int _stopped;
-
-        public string ConnectionString { get; } = connectionString;
-
-        public void Stop()
-        {
-            if (stop is not null && Interlocked.Exchange(ref _stopped, 1) == 0)
-            {
-                try
-                {
-                    stop();
-                }
-                catch (Exception ex) when (ex is InvalidOperationException or IOException)
-                {
-                    // The process is ending anyway; the temporary folder goes with the machine.
-                }
-            }
-        }
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => throwaway.DisposeInBackground();
+        return throwaway.ConnectionString;
     }
 }

@@ -62,9 +62,8 @@ public sealed class CrashAndCommandLineTests
             first.Kill();
         }
 
-        await using var database = TestDatabase.Open(directory);
-        Assert.Equal(count, await database.ScalarAsync<long>("SELECT COUNT(*) FROM outbox;"));
-        Assert.True(await database.ScalarAsync<long>("SELECT COUNT(*) FROM outbox WHERE status = 'pending';") > 0, "the kill left work undone");
+        Assert.Equal(count, await TestStorage.ScalarAsync<long>(directory, "SELECT COUNT(*) FROM outbox;"));
+        Assert.True(await TestStorage.ScalarAsync<long>(directory, "SELECT COUNT(*) FROM outbox WHERE status = 'pending';") > 0, "the kill left work undone");
         Volatile.Write(ref restarted, true);
         release.SetResult();
 
@@ -75,10 +74,10 @@ public sealed class CrashAndCommandLineTests
             "every registered address has its mail",
             TimeSpan.FromSeconds(30));
         await Eventually.TrueAsync(
-            async () => await database.ScalarAsync<long>("SELECT COUNT(*) FROM outbox WHERE status = 'sent';") == count,
+            async () => await TestStorage.ScalarAsync<long>(directory, "SELECT COUNT(*) FROM outbox WHERE status = 'sent';") == count,
             "every row is marked sent");
         await second.DisposeAsync();
-        TestDatabase.Delete(directory);
+        TestStorage.Delete(directory);
     }
 
     [Fact]
@@ -109,7 +108,7 @@ public sealed class CrashAndCommandLineTests
         await smtp.WaitForCountAsync(2);
         Assert.Equal(recipients.Order(), smtp.Received.SelectMany(m => m.Recipients).Order());
         await second.StopAsync();
-        TestDatabase.Delete(first.Directory);
+        TestStorage.Delete(first.Directory);
     }
 
     [Fact]
@@ -121,6 +120,6 @@ public sealed class CrashAndCommandLineTests
 
         Assert.Equal(2, exitCode);
         Assert.Contains("usage:", output);
-        TestDatabase.Delete(directory);
+        TestStorage.Delete(directory);
     }
 }

@@ -151,7 +151,7 @@ public sealed class DeliveryFaultTests
 
         Assert.Equal("sent", await app.ScalarAsync<string>("SELECT status FROM outbox;"));
         Assert.Single(smtp.Received);
-        TestDatabase.Delete(app.Directory);
+        TestStorage.Delete(app.Directory);
     }
 
     [Fact]
