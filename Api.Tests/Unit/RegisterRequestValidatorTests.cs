@@ -11,11 +11,11 @@ public sealed class RegisterRequestValidatorTests
     private const string UsernameCharacters = "Username may contain only letters, digits, '_', '.' and '-'.";
     private const string StrongPassword = "correct horse battery staple";
 
-    /// <summary>Building zxcvbn's dictionaries is slow; one evaluator serves every test.</summary>
-    private static readonly PasswordStrength Strength = new();
-
     /// <summary>"Now" for every test: 2025-06-15 at noon UTC.</summary>
     private static readonly DateTimeOffset Now = new(2025, 6, 15, 12, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Scores with the same "now" (zxcvbn rates years by their distance from the current one).</summary>
+    private static readonly PasswordStrength Strength = new(new FakeTimeProvider(Now));
 
     private readonly RegisterRequestValidator _validator = new(Strength, new FakeTimeProvider(Now));
 
@@ -335,9 +335,12 @@ public sealed class RegisterRequestValidatorTests
     [InlineData("12345678")]
     [InlineData("qwertyuiop")]
     [InlineData("Password1")]
-    [InlineData("zebracrossing")]
-    [InlineData("purple elephant")]
-    [InlineData("blue canoe")]
+    [InlineData("abababababab")]
+    [InlineData("footballfootball")]
+    [InlineData("1987111519871115")]
+    [InlineData("12345678901234567890")]
+    [InlineData("qazwsxedcrfv")]
+    [InlineData("dragon1987")]
     public void Password_that_is_easy_to_guess_is_rejected(string password)
     {
         _validator.TestValidate(Valid() with { Password = password, ConfirmPassword = password })
@@ -349,6 +352,9 @@ public sealed class RegisterRequestValidatorTests
     [InlineData("zebra crossing")]
     [InlineData("grumpy walrus")]
     [InlineData("zebracrossing7")]
+    [InlineData("zebracrossing")]
+    [InlineData("purple elephant")]
+    [InlineData("blue canoe")]
     public void Password_of_zxcvbn_score_2_passes(string password)
     {
         _validator.TestValidate(Valid() with { Password = password, ConfirmPassword = password })
@@ -365,7 +371,7 @@ public sealed class RegisterRequestValidatorTests
     [Fact]
     public void Password_made_of_words_of_the_email_is_rejected_though_it_passes_for_another_user()
     {
-        var password = "ZebraCrossing42";
+        var password = "ZebraCrossing";
         var stranger = Valid() with { Username = "bob", Email = "bob@example.com", Password = password, ConfirmPassword = password };
         var owner = stranger with { Email = "zebra.crossing@example.com" };
 
