@@ -40,6 +40,7 @@ app.UseApiCors();
 app.UseRateLimiter();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseJsonBodyChecks();
 app.MapApiHealthChecks();
 app.MapAccounts();
 
