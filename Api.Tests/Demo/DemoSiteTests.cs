@@ -1,6 +1,10 @@
 using System.Net;
 using Accounts.Api.Demo;
 using Accounts.Api.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Accounts.Api.Tests.Demo;
 
@@ -48,5 +52,44 @@ public sealed class DemoSiteTests
         var response = await client.GetAsync("/demo");
 
         Assert.Equal("/demo/", response.Headers.Location?.AbsolutePath);
+    }
+
+    [Fact]
+    public async Task The_built_app_run_from_another_folder_serves_the_demo_from_its_build_output()
+    {
+        using var folder = new TemporaryDatabase("accounts-demo-");
+        var settings = ApiProcess.Defaults(folder.Directory, smtpPort: 25);
+        settings[DemoSite.EnabledKey] = "true";
+        // The working directory, hence the content root, is a folder without Demo/site.
+        await using var api = await ApiProcess.StartServerAsync(folder.Directory, settings);
+        using var client = new HttpClient { BaseAddress = api.BaseAddress };
+
+        var index = await client.GetAsync("/demo/");
+
+        Assert.Equal(HttpStatusCode.OK, index.StatusCode);
+        Assert.Contains("<script src=\"app.js\" defer></script>", await index.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/demo/app.js")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_missing_demo_folder_is_a_logged_warning_and_the_app_serves_on_without_it()
+    {
+        using var folder = new TemporaryDatabase("accounts-demo-");
+        var logs = new CapturedLogs();
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = folder.Directory, EnvironmentName = "Testing" });
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Configuration[DemoSite.EnabledKey] = "true";
+        builder.Logging.ClearProviders().AddProvider(logs);
+        await using var app = builder.Build();
+
+        app.UseDemo(folder.Directory, Path.Combine(folder.Directory, "elsewhere"));
+        app.MapGet("/ping", () => "pong");
+        await app.StartAsync();
+        using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+
+        Assert.Equal("pong", await client.GetStringAsync("/ping"));
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/demo/")).StatusCode);
+        var warning = Assert.Single(logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("Demo/site", StringComparison.Ordinal));
+        Assert.Contains(folder.Directory, warning.Message, StringComparison.Ordinal);
     }
 }
