@@ -28,9 +28,9 @@ public static class AccountsExtensions
         services.AddSingleton<AccountLinks>();
         services.AddSingleton<AccountEmailTemplates>();
 
-        services.AddKeyedScoped<IEmailComposer, ActivationEmailComposer>(AccountEmailKinds.Activation);
-        services.AddKeyedScoped<IEmailComposer, AccountExistsEmailComposer>(AccountEmailKinds.AccountExists);
-        services.AddKeyedScoped<IEmailComposer, PasswordResetEmailComposer>(AccountEmailKinds.PasswordReset);
+        services.AddKeyedScoped<IEmailComposer, ActivationEmailComposer>(ActivationEmailComposer.Kind);
+        services.AddKeyedScoped<IEmailComposer, AccountExistsEmailComposer>(AccountExistsEmailComposer.Kind);
+        services.AddKeyedScoped<IEmailComposer, PasswordResetEmailComposer>(PasswordResetEmailComposer.Kind);
 
         // Bearer tokens are ASP.NET Core's own, protected with Data Protection.
         services.AddAuthentication(BearerTokenDefaults.AuthenticationScheme).AddBearerToken();
@@ -41,7 +41,7 @@ public static class AccountsExtensions
     }
 
     public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder routes) =>
-        routes.MapRegistration().MapActivation().MapResend().MapLogin().MapPasswordReset();
+        routes.MapRegistration().MapActivation().MapResend().MapLogin().MapProfile().MapPasswordReset();
 
     private static void AddValidatedOptions<TOptions, TValidator>(this IServiceCollection services, string section)
         where TOptions : class

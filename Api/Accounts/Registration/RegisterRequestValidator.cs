@@ -9,11 +9,6 @@ public sealed class RegisterRequestValidator : AbstractValidator<RegisterRequest
 {
     public const int UsernameMinLength = 3;
     public const int UsernameMaxLength = 32;
-    public const int PasswordMinLength = 8;
-    public const int PasswordMaxLength = 128;
-
-    public const string WeakPasswordMessage = "Password is too easy to guess: use a longer phrase, and not your username or email.";
-
     /// <summary>The earliest birthday taken as real.</summary>
     public static readonly DateOnly EarliestBirthday = new(1900, 1, 1);
 
@@ -22,7 +17,7 @@ public sealed class RegisterRequestValidator : AbstractValidator<RegisterRequest
         RuleFor(r => r.Username)
             .Cascade(CascadeMode.Stop)
             .NotEmpty().WithMessage("Username is required.")
-            .Must(u => CountCharacters(u!) is >= UsernameMinLength and <= UsernameMaxLength)
+            .Must(u => PasswordRules.CountCharacters(u!) is >= UsernameMinLength and <= UsernameMaxLength)
             .WithMessage($"Username must be {UsernameMinLength} to {UsernameMaxLength} characters long.")
             .Must(u => IsUsernameText(u!))
             .WithMessage("Username may contain only letters, digits, '_', '.' and '-'.")
@@ -35,13 +30,10 @@ public sealed class RegisterRequestValidator : AbstractValidator<RegisterRequest
             .MaximumLength(EmailAddresses.MaxLength).WithMessage($"Email must be at most {EmailAddresses.MaxLength} characters long.")
             .Must(EmailAddresses.IsValid).WithMessage("Email is not a valid email address.");
 
-        RuleFor(r => r.Password)
-            .Cascade(CascadeMode.Stop)
-            .NotEmpty().WithMessage("Password is required.")
-            .Must(p => CountCharacters(p!) is >= PasswordMinLength and <= PasswordMaxLength)
-            .WithMessage($"Password must be {PasswordMinLength} to {PasswordMaxLength} characters long.")
-            .Must((request, password) => strength.Score(password!, request.Username, request.Email) >= PasswordStrength.MinimumScore)
-            .WithMessage(WeakPasswordMessage);
+        RuleFor(r => r.Password!)
+            .PasswordLength()
+            .Must((request, password) => strength.IsStrongEnough(password, request.Username ?? "", request.Email ?? ""))
+            .WithMessage(PasswordRules.TooWeakMessage);
 
         RuleFor(r => r.ConfirmPassword)
             .Cascade(CascadeMode.Stop)
@@ -61,9 +53,6 @@ public sealed class RegisterRequestValidator : AbstractValidator<RegisterRequest
     /// <summary>Parses an ISO calendar date, <c>yyyy-MM-dd</c> and nothing else.</summary>
     public static bool TryParseDate(string? value, out DateOnly date) =>
         DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out date);
-
-    /// <summary>Characters as a person counts them: Unicode code points, not UTF-16 units (an emoji or a rare CJK character is one).</summary>
-    internal static int CountCharacters(string value) => value.EnumerateRunes().Count();
 
     /// <summary>A combining mark or punctuation cannot begin a name.</summary>
     private static bool StartsWithLetterOrDigit(string value) =>

@@ -9,8 +9,6 @@ namespace Accounts.Api.Accounts;
 /// <summary><c>POST /register</c>.</summary>
 public static class RegistrationApi
 {
-    public const string UsernameTaken = "username_taken";
-
     public static IEndpointRouteBuilder MapRegistration(this IEndpointRouteBuilder routes)
     {
         routes.MapPost("/register", Register)
@@ -65,9 +63,9 @@ public static class RegistrationApi
             {
                 // The address has an account: create nothing, and mail its owner a fresh link
                 // (still pending) or a notice (active) instead.
-                var kind = owner.Status == AccountStatus.Active ? AccountEmailKinds.AccountExists : AccountEmailKinds.Activation;
+                var kind = owner.Status == AccountStatus.Active ? AccountExistsEmailComposer.Kind : ActivationEmailComposer.Kind;
                 return await AccountMail.QueueAsync(connection, transaction, owner, kind,
-                    AccountEmailKinds.ActivationCooldownKinds, activation.Value.ResendCooldown, now) is { } queued
+                    ActivationEmailComposer.CooldownKinds, activation.Value.ResendCooldown, now) is { } queued
                     ? Outcome.Queued(queued)
                     : Outcome.Nothing;
             }
@@ -86,13 +84,13 @@ public static class RegistrationApi
             };
             await UserStore.InsertAsync(connection, transaction, user);
             var outboxId = await OutboxStore.AddAsync(
-                connection, transaction, new NewOutboxMessage(AccountEmailKinds.Activation, [email], user.Id, language), now);
+                connection, transaction, new NewOutboxMessage(ActivationEmailComposer.Kind, [email], user.Id, language), now);
             return Outcome.Queued(outboxId);
         }, cancellationToken).ConfigureAwait(false);
 
         if (outcome.IsUsernameTaken)
         {
-            return Problems.Problem(StatusCodes.Status409Conflict, UsernameTaken, "The username is taken.",
+            return Problems.Problem(StatusCodes.Status409Conflict, AccountErrors.UsernameTaken, "The username is taken.",
                 $"Another account already uses the username '{username}'.");
         }
 

@@ -7,32 +7,6 @@ using Microsoft.Extensions.Options;
 
 namespace Accounts.Api.Accounts;
 
-/// <summary>An email address, for the endpoints that mail a link to it.</summary>
-public sealed record EmailRequest : INormalizable<EmailRequest>
-{
-    /// <summary>The account's email address.</summary>
-    /// <example>alice@example.com</example>
-    public string? Email { get; init; }
-
-    public EmailRequest Normalize() => this with { Email = Normalization.Clean(Email) };
-}
-
-public sealed class EmailRequestValidator : AbstractValidator<EmailRequest>
-{
-    public EmailRequestValidator() =>
-        RuleFor(r => r.Email)
-            .Cascade(CascadeMode.Stop)
-            .NotEmpty().WithMessage("Email is required.")
-            .Must(EmailAddresses.IsValid).WithMessage("Email is not a valid email address.");
-}
-
-/// <summary>The answer of the endpoints that never tell whether an address has an account.</summary>
-/// <param name="Status">Always <c>accepted</c>.</param>
-public sealed record AcceptedResponse(string Status)
-{
-    public static readonly AcceptedResponse Instance = new("accepted");
-}
-
 /// <summary><c>POST /activation/resend</c>.</summary>
 public static class ResendApi
 {
@@ -67,8 +41,8 @@ public static class ResendApi
         var outboxId = await database.WriteAsync(
             async (connection, transaction) =>
                 await UserStore.FindByEmailAsync(connection, transaction, request.Email!) is { Status: AccountStatus.PendingActivation } user
-                    ? await AccountMail.QueueAsync(connection, transaction, user, AccountEmailKinds.Activation,
-                        AccountEmailKinds.ActivationCooldownKinds, options.Value.ResendCooldown, now)
+                    ? await AccountMail.QueueAsync(connection, transaction, user, ActivationEmailComposer.Kind,
+                        ActivationEmailComposer.CooldownKinds, options.Value.ResendCooldown, now)
                     : null,
             cancellationToken);
 

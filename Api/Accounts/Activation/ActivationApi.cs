@@ -1,9 +1,6 @@
 using Accounts.Api.Infrastructure;
-using Accounts.Api.Storage;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 
 namespace Accounts.Api.Accounts;
 
@@ -34,9 +31,6 @@ public static class ActivationApi
 {
     /// <summary>The mailed link is built from this endpoint name, never by string concatenation.</summary>
     public const string EndpointName = "ActivateAccount";
-
-    public const string TokenExpired = "token_expired";
-    public const string TokenNotFound = "token_not_found";
 
     public static IEndpointRouteBuilder MapActivation(this IEndpointRouteBuilder routes)
     {
@@ -87,9 +81,9 @@ public static class ActivationApi
         ActivationOutcome.Missing => Problems.Validation("token", "Token is required."),
         ActivationOutcome.Malformed => Problems.Validation(
             "token", $"Token must be the {AccountTokens.TextLength}-character code from the activation link."),
-        ActivationOutcome.Expired => Problems.Problem(StatusCodes.Status410Gone, TokenExpired,
+        ActivationOutcome.Expired => Problems.Problem(StatusCodes.Status410Gone, AccountErrors.TokenExpired,
             "The activation link has expired.", "Ask for a new activation link."),
-        _ => Problems.Problem(StatusCodes.Status404NotFound, TokenNotFound,
+        _ => Problems.Problem(StatusCodes.Status404NotFound, AccountErrors.TokenNotFound,
             "The activation link is not valid.", "Check that the whole link was opened, or ask for a new one."),
     };
 
@@ -149,84 +143,5 @@ public static class ActivationApi
             httpContext.Response.Headers.CacheControl = "no-store";
             return Task.CompletedTask;
         }
-    }
-}
-
-/// <summary>Decides what a token does and, when it activates, commits before answering.</summary>
-public sealed class AccountActivator(Database database, AccountTokenStore tokens, TimeProvider time)
-{
-    public async Task<ActivationOutcome> ActivateAsync(string? token, CancellationToken cancellationToken)
-    {
-        if (string.IsNullOrEmpty(token))
-        {
-            return ActivationOutcome.Missing;
-        }
-
-        if (!AccountTokens.TryHash(token, out var hash))
-        {
-            return ActivationOutcome.Malformed;
-        }
-
-        // Read first, without the write gate: unknown, used and expired tokens never queue behind writers.
-        var state = await tokens.FindAsync(hash, TokenPurpose.Activation, cancellationToken);
-        var now = time.GetUtcNow();
-        if (Decide(state, now) is { } decided)
-        {
-            return decided;
-        }
-
-        return await database.WriteAsync(async (connection, transaction) =>
-        {
-            if (await AccountTokenStore.ConsumeAsync(connection, transaction, hash, now))
-            {
-                return await UserStore.ActivateAsync(connection, transaction, state!.UserId, now)
-                    ? ActivationOutcome.Activated
-                    : ActivationOutcome.AlreadyActive;
-            }
-
-            // Another request consumed it between our read and our write.
-            var current = await AccountTokenStore.FindAsync(connection, transaction, hash, TokenPurpose.Activation);
-            return Decide(current, now) ?? ActivationOutcome.AlreadyActive;
-        }, cancellationToken);
-    }
-
-    /// <summary>The outcome when it is settled without a write; null when the token can activate.</summary>
-    private static ActivationOutcome? Decide(TokenState? state, DateTimeOffset now) => state switch
-    {
-        null => ActivationOutcome.NotFound,
-        { ConsumedAt: not null } or { UserStatus: AccountStatus.Active } => ActivationOutcome.AlreadyActive,
-        _ when state.ExpiresAt <= now => ActivationOutcome.Expired,
-        _ => null,
-    };
-}
-
-/// <summary>Builds mailed links from <c>PublicBaseUrl</c> and an endpoint's name (or from a configured SPA page), never from a request.</summary>
-public sealed class AccountLinks(
-    LinkGenerator links,
-    IOptions<PublicUrlOptions> urls,
-    IOptions<ActivationOptions> activation,
-    IOptions<PasswordResetOptions> passwordReset)
-{
-    public Uri Activation(string token) => Build(activation.Value.LinkUrl, ActivationApi.EndpointName, token);
-
-    public Uri PasswordReset(string token) => Build(passwordReset.Value.LinkUrl, PasswordResetApi.FormEndpointName, token);
-
-    private Uri Build(string? spaPage, string endpointName, string token)
-    {
-        if (spaPage is not null)
-        {
-            return new Uri(QueryHelpers.AddQueryString(spaPage, "token", token));
-        }
-
-        // The token is added after link generation, so the generator's debug log never sees it.
-        var baseUri = urls.Value.BaseUri;
-        var uri = links.GetUriByName(
-            endpointName,
-            values: new RouteValueDictionary(),
-            baseUri.Scheme,
-            new HostString(baseUri.Authority),
-            new PathString(baseUri.AbsolutePath.TrimEnd('/')))
-            ?? throw new InvalidOperationException($"No endpoint is named '{endpointName}'.");
-        return new Uri(QueryHelpers.AddQueryString(uri, "token", token));
     }
 }

@@ -2,39 +2,13 @@ using System.Security.Claims;
 using Accounts.Api.Infrastructure;
 using Accounts.Api.Storage;
 using FluentValidation;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.BearerToken;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 
 namespace Accounts.Api.Accounts;
-
-/// <summary>Credentials: a username or an email, and the password.</summary>
-public sealed record LoginRequest
-{
-    /// <summary>The username or the email address.</summary>
-    /// <example>alice</example>
-    public string? Login { get; init; }
-
-    /// <example>correct horse battery staple</example>
-    public string? Password { get; init; }
-}
-
-public sealed class LoginRequestValidator : AbstractValidator<LoginRequest>
-{
-    public LoginRequestValidator()
-    {
-        RuleFor(r => r.Login)
-            .NotEmpty().WithMessage("Login is required: a username or an email address.")
-            .MaximumLength(EmailAddresses.MaxLength).WithMessage($"Login must be at most {EmailAddresses.MaxLength} characters long.")
-            // No username or email has one, and PostgreSQL text cannot hold U+0000.
-            .Must(login => login is null || !login.Any(char.IsControl)).WithMessage("Login must not contain control characters.");
-        RuleFor(r => r.Password)
-            .NotEmpty().WithMessage("Password is required.")
-            .MaximumLength(1024).WithMessage("Password must be at most 1024 characters long.");
-    }
-}
 
 /// <summary>A bearer token for <c>Authorization: Bearer …</c>.</summary>
 /// <param name="TokenType">Always <c>Bearer</c>.</param>
@@ -42,16 +16,10 @@ public sealed class LoginRequestValidator : AbstractValidator<LoginRequest>
 /// <param name="ExpiresIn">Seconds until it stops working.</param>
 public sealed record LoginResponse(string TokenType, string AccessToken, long ExpiresIn);
 
-/// <summary>The signed-in account.</summary>
-public sealed record MeResponse(
-    Guid Id, string Username, string Email, DateOnly? Birthday, string Status, DateTimeOffset CreatedAt, DateTimeOffset? ActivatedAt);
-
-/// <summary><c>POST /login</c> and <c>GET /me</c>.</summary>
+/// <summary><c>POST /login</c>.</summary>
 public static class LoginApi
 {
-    public const string InvalidCredentials = "invalid_credentials";
-    public const string AccountNotActivated = "account_not_activated";
-    public const string TooManyAttempts = "too_many_attempts";
+    /// <summary>The claim that carries the account's security stamp (<see cref="User.SecurityStamp"/>).</summary>
     public const string SecurityStampClaim = "stamp";
 
     public static IEndpointRouteBuilder MapLogin(this IEndpointRouteBuilder routes)
@@ -68,13 +36,6 @@ public static class LoginApi
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
-
-        routes.MapGet("/me", Me)
-            .WithName("Me")
-            .WithTags("Accounts")
-            .WithSummary("The signed-in account's profile")
-            .RequireAuthorization()
-            .ProducesProblem(StatusCodes.Status401Unauthorized);
         return routes;
     }
 
@@ -97,7 +58,7 @@ public static class LoginApi
         {
             var seconds = (int)Math.Ceiling(locked.TotalSeconds);
             response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Problems.Problem(StatusCodes.Status429TooManyRequests, TooManyAttempts,
+            return Problems.Problem(StatusCodes.Status429TooManyRequests, AccountErrors.TooManyAttempts,
                 "Too many failed sign-ins.", $"Try again in {seconds} seconds, or reset the password.");
         }
 
@@ -109,12 +70,12 @@ public static class LoginApi
         if (user is null || verification == PasswordVerificationResult.Failed)
         {
             await throttle.RecordFailureAsync(loginKey, cancellationToken);
-            return Problems.Problem(StatusCodes.Status401Unauthorized, InvalidCredentials, "The login or the password is wrong.");
+            return Problems.Problem(StatusCodes.Status401Unauthorized, AccountErrors.InvalidCredentials, "The login or the password is wrong.");
         }
 
         if (user.Status != AccountStatus.Active)
         {
-            return Problems.Problem(StatusCodes.Status403Forbidden, AccountNotActivated,
+            return Problems.Problem(StatusCodes.Status403Forbidden, AccountErrors.AccountNotActivated,
                 "The account is not activated yet.", "Follow the link in the activation mail, or ask for a new one.");
         }
 
@@ -129,20 +90,6 @@ public static class LoginApi
         }
 
         return TypedResults.Ok(IssueToken(user, bearer.Get(BearerTokenDefaults.AuthenticationScheme), time.GetUtcNow()));
-    }
-
-    public static async Task<Results<Ok<MeResponse>, ProblemHttpResult>> Me(ClaimsPrincipal principal, UserStore users, CancellationToken cancellationToken)
-    {
-        if (!Guid.TryParse(principal.FindFirstValue(ClaimTypes.NameIdentifier), out var id)
-            || await users.FindAsync(id, cancellationToken) is not { } user
-            || user.SecurityStamp != principal.FindFirstValue(SecurityStampClaim))
-        {
-            // The account is gone, or its password changed since this token was issued.
-            return Problems.Problem(StatusCodes.Status401Unauthorized, "unauthorized", "The token is no longer valid. Sign in again.");
-        }
-
-        return TypedResults.Ok(new MeResponse(
-            user.Id, user.Username, user.Email, user.Birthday, user.Status, user.CreatedAt, user.ActivatedAt));
     }
 
     /// <summary>A token from ASP.NET Core's bearer-token scheme (Data Protection), carrying the account's id and security stamp.</summary>

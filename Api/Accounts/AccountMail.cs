@@ -1,0 +1,62 @@
+using System.Data;
+using System.Globalization;
+using Accounts.Api.Email;
+using Microsoft.Extensions.Options;
+
+namespace Accounts.Api.Accounts;
+
+/// <summary>Queues account mails, at most one of a family per account per cooldown.</summary>
+public static class AccountMail
+{
+    /// <summary>
+    /// Inside the caller's write transaction: queues a <paramref name="kind"/> mail to
+    /// <paramref name="user"/> unless one of <paramref name="cooldownKinds"/> was queued less than
+    /// <paramref name="cooldown"/> ago. The outbox is the record, so a restart keeps the cooldown.
+    /// </summary>
+    /// <returns>The outbox row's id, to announce after the commit; null when the cooldown held it back.</returns>
+    public static async Task<long?> QueueAsync(
+        IDbConnection connection,
+        IDbTransaction transaction,
+        User user,
+        string kind,
+        IReadOnlyCollection<string> cooldownKinds,
+        TimeSpan cooldown,
+        DateTimeOffset now)
+    {
+        // Requests at the same moment, on any instance, take turns on the account's row: the second sees the first one's mail.
+        await UserStore.LockAsync(connection, transaction, user.Id);
+        var last = await OutboxStore.LastCreatedForUserAsync(connection, transaction, user.Id, cooldownKinds);
+        if (last is { } queuedAt && now - queuedAt < cooldown)
+        {
+            return null;
+        }
+
+        return await OutboxStore.AddAsync(connection, transaction, new NewOutboxMessage(kind, [user.Email], user.Id, user.Language), now);
+    }
+}
+
+/// <summary>The account mails' templates (<c>Accounts/Templates</c>), in English and Simplified Chinese.</summary>
+public sealed class AccountEmailTemplates(IOptions<EmailOptions> options)
+{
+    private readonly EmailTemplates _templates = new(
+        typeof(AccountEmailTemplates).Assembly, "Accounts/Templates/", options.Value.ProductName, options.Value.SupportAddress);
+
+    public EmailContent Activation(string language, string username, Uri link, TimeSpan lifetime) =>
+        _templates.Render(ActivationEmailComposer.Kind, language, new Dictionary<string, string>
+        {
+            ["username"] = username,
+            ["link"] = link.AbsoluteUri,
+            ["hours"] = Math.Round(lifetime.TotalHours).ToString(CultureInfo.InvariantCulture),
+        }, link);
+
+    public EmailContent AccountExists(string language, string username) =>
+        _templates.Render(AccountExistsEmailComposer.Kind, language, new Dictionary<string, string> { ["username"] = username });
+
+    public EmailContent PasswordReset(string language, string username, Uri link, TimeSpan lifetime) =>
+        _templates.Render(PasswordResetEmailComposer.Kind, language, new Dictionary<string, string>
+        {
+            ["username"] = username,
+            ["link"] = link.AbsoluteUri,
+            ["minutes"] = Math.Round(lifetime.TotalMinutes).ToString(CultureInfo.InvariantCulture),
+        }, link);
+}

@@ -1,0 +1,51 @@
+using Accounts.Api.Storage;
+
+namespace Accounts.Api.Accounts;
+
+/// <summary>Decides what a token does and, when it activates, commits before answering.</summary>
+public sealed class AccountActivator(Database database, AccountTokenStore tokens, TimeProvider time)
+{
+    public async Task<ActivationOutcome> ActivateAsync(string? token, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(token))
+        {
+            return ActivationOutcome.Missing;
+        }
+
+        if (!AccountTokens.TryHash(token, out var hash))
+        {
+            return ActivationOutcome.Malformed;
+        }
+
+        // Read first, without the write gate: unknown, used and expired tokens never queue behind writers.
+        var state = await tokens.FindAsync(hash, TokenPurpose.Activation, cancellationToken);
+        var now = time.GetUtcNow();
+        if (Decide(state, now) is { } decided)
+        {
+            return decided;
+        }
+
+        return await database.WriteAsync(async (connection, transaction) =>
+        {
+            if (await AccountTokenStore.ConsumeAsync(connection, transaction, hash, now))
+            {
+                return await UserStore.ActivateAsync(connection, transaction, state!.UserId, now)
+                    ? ActivationOutcome.Activated
+                    : ActivationOutcome.AlreadyActive;
+            }
+
+            // Another request consumed it between our read and our write.
+            var current = await AccountTokenStore.FindAsync(connection, transaction, hash, TokenPurpose.Activation);
+            return Decide(current, now) ?? ActivationOutcome.AlreadyActive;
+        }, cancellationToken);
+    }
+
+    /// <summary>The outcome when it is settled without a write; null when the token can activate.</summary>
+    private static ActivationOutcome? Decide(TokenState? state, DateTimeOffset now) => state switch
+    {
+        null => ActivationOutcome.NotFound,
+        { ConsumedAt: not null } or { UserStatus: AccountStatus.Active } => ActivationOutcome.AlreadyActive,
+        _ when state.ExpiresAt <= now => ActivationOutcome.Expired,
+        _ => null,
+    };
+}

@@ -1,0 +1,38 @@
+using Accounts.Api.Email;
+using Microsoft.Extensions.Options;
+
+namespace Accounts.Api.Accounts;
+
+/// <summary>
+/// Composes the activation mail. The token is made here, at send time, and only its hash is
+/// stored: no raw token is ever written to the database. The link lives from this moment, and
+/// it supersedes every earlier activation link of the account: only the newest one works.
+/// </summary>
+public sealed class ActivationEmailComposer(
+    UserStore users,
+    AccountTokenStore tokens,
+    AccountLinks links,
+    AccountEmailTemplates templates,
+    IOptions<ActivationOptions> options,
+    TimeProvider time) : IEmailComposer
+{
+    /// <summary>The outbox kind: an activation link for a pending account.</summary>
+    public const string Kind = "activation";
+
+    /// <summary>The mails <c>Activation:ResendCooldown</c> spaces out: those a registration or a resend sends.</summary>
+    public static readonly string[] CooldownKinds = [Kind, AccountExistsEmailComposer.Kind];
+
+    public async Task<EmailContent?> ComposeAsync(OutboxMessage message, CancellationToken cancellationToken)
+    {
+        if (message.UserId is not { } userId
+            || await users.FindAsync(userId, cancellationToken) is not { Status: AccountStatus.PendingActivation } user)
+        {
+            // Activated (or gone) since the mail was queued: a link would say nothing new.
+            return null;
+        }
+
+        var lifetime = options.Value.TokenLifetime;
+        var token = await tokens.IssueAsync(user.Id, TokenPurpose.Activation, lifetime, time.GetUtcNow(), cancellationToken);
+        return templates.Activation(message.Language, user.Username, links.Activation(token), lifetime);
+    }
+}

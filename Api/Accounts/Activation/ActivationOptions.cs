@@ -1,0 +1,51 @@
+using Accounts.Api.Infrastructure;
+using Microsoft.Extensions.Options;
+
+namespace Accounts.Api.Accounts;
+
+/// <summary>Settings under <c>Activation</c>.</summary>
+public sealed class ActivationOptions
+{
+    public const string SectionName = "Activation";
+
+    /// <summary>How long an activation link works, counted from when it is mailed.</summary>
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>At most one activation mail per address in this time (the registration mail counts).</summary>
+    public TimeSpan ResendCooldown { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The SPA page a browser is sent to after following a link, with <c>?status=…</c>.</summary>
+    public string? RedirectUrl { get; set; }
+
+    /// <summary>When set, mailed links point to this SPA page with <c>?token=…</c>, and the page POSTs the token.</summary>
+    public string? LinkUrl { get; set; }
+
+    internal sealed class Validator : IValidateOptions<ActivationOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, ActivationOptions options)
+        {
+            var failures = new List<string>();
+            if (options.TokenLifetime <= TimeSpan.Zero)
+            {
+                failures.Add("Activation:TokenLifetime must be positive.");
+            }
+
+            if (options.ResendCooldown < TimeSpan.Zero)
+            {
+                failures.Add("Activation:ResendCooldown must not be negative.");
+            }
+
+            if (options.RedirectUrl is not null && !PublicUrlOptions.IsHttpUrl(options.RedirectUrl))
+            {
+                failures.Add($"Activation:RedirectUrl '{options.RedirectUrl}' must be an absolute http or https URL without query or fragment.");
+            }
+
+            if (options.LinkUrl is not null && !PublicUrlOptions.IsHttpUrl(options.LinkUrl))
+            {
+                failures.Add($"Activation:LinkUrl '{options.LinkUrl}' must be an absolute http or https URL without query or fragment.");
+            }
+
+            return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        }
+    }
+}

@@ -1,0 +1,126 @@
+using Accounts.Api.Email;
+using Accounts.Api.Infrastructure;
+using Accounts.Api.Storage;
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Accounts.Api.Accounts;
+
+/// <summary><c>POST /password/forgot</c>, <c>POST /password/reset</c> and the reset form at <c>GET /password/reset</c>.</summary>
+public static class PasswordResetApi
+{
+    /// <summary>The mailed reset link is built from this name when <c>PasswordReset:LinkUrl</c> is not set.</summary>
+    public const string FormEndpointName = "PasswordResetForm";
+
+    public static IEndpointRouteBuilder MapPasswordReset(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/password").WithTags("Accounts");
+
+        group.MapPost("/forgot", Forgot)
+            .WithName("ForgotPassword")
+            .WithSummary("Mail a password reset link")
+            .WithDescription("Always 202, whether or not the address has an account; at most one mail per address per PasswordReset:Cooldown.")
+            .Accepts<EmailRequest>("application/json")
+            .WithValidation<EmailRequest>()
+            .RequireRateLimiting(RateLimits.ForgotPassword)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+
+        group.MapPost("/reset", Reset)
+            .WithName("ResetPassword")
+            .WithSummary("Set a new password with the token from the reset link")
+            .WithDescription("204 on success; outstanding reset links and every earlier bearer token stop working.")
+            .Accepts<ResetPasswordRequest>("application/json")
+            .WithValidation<ResetPasswordRequest>()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status410Gone)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+
+        group.MapGet("/reset", PasswordResetForm.Render)
+            .WithName(FormEndpointName)
+            .WithSummary("The reset form a mailed link opens")
+            .WithDescription("A small HTML page that posts the new password to POST /password/reset. Opening it changes nothing.")
+            .Produces<string>(StatusCodes.Status200OK, "text/html");
+        return routes;
+    }
+
+    // The validation filter has run: the address is well formed.
+    public static async Task<Accepted<AcceptedResponse>> Forgot(
+        EmailRequest? request,
+        Database database,
+        OutboxSignal outbox,
+        IOptions<PasswordResetOptions> options,
+        TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var now = time.GetUtcNow();
+        var outboxId = await database.WriteAsync(
+            async (connection, transaction) =>
+                await UserStore.FindByEmailAsync(connection, transaction, request.Email!) is { } user
+                    ? await AccountMail.QueueAsync(connection, transaction, user, PasswordResetEmailComposer.Kind,
+                        [PasswordResetEmailComposer.Kind], options.Value.Cooldown, now)
+                    : null,
+            cancellationToken);
+
+        if (outboxId is { } id)
+        {
+            outbox.Notify(id);
+        }
+
+        return TypedResults.Accepted((string?)null, AcceptedResponse.Instance);
+    }
+
+    // The validation filter has run: the token is well formed and the two passwords match.
+    public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Reset(
+        ResetPasswordRequest? request,
+        AccountTokenStore tokens,
+        UserStore users,
+        PasswordStrength strength,
+        PasswordHashing hashing,
+        Database database,
+        TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        AccountTokens.TryHash(request.Token, out var hash);
+        var state = await tokens.FindAsync(hash, TokenPurpose.PasswordReset, cancellationToken);
+        var now = time.GetUtcNow();
+        if (state is null || await users.FindAsync(state.UserId, cancellationToken) is not { } user)
+        {
+            return NotFound();
+        }
+
+        if (state.ConsumedAt is not null || state.ExpiresAt <= now)
+        {
+            return Gone();
+        }
+
+        if (!strength.IsStrongEnough(request.Password!, user.Username, user.Email))
+        {
+            return Problems.Validation("password", PasswordRules.TooWeakMessage);
+        }
+
+        var passwordHash = await hashing.HashAsync(request.Password!, cancellationToken);
+        var changed = await database.WriteAsync(async (connection, transaction) =>
+        {
+            if (!await AccountTokenStore.ConsumeAsync(connection, transaction, hash, now))
+            {
+                return false; // used or expired since we looked
+            }
+
+            await UserStore.SetPasswordHashAsync(connection, transaction, user.Id, passwordHash, User.NewSecurityStamp());
+            await AccountTokenStore.EndAllAsync(connection, transaction, user.Id, TokenPurpose.PasswordReset, now);
+            return true;
+        }, cancellationToken);
+
+        return changed ? TypedResults.NoContent() : Gone();
+
+        static ProblemHttpResult NotFound() => Problems.Problem(StatusCodes.Status404NotFound, AccountErrors.TokenNotFound,
+            "The reset link is not valid.", "Check that the whole link was opened, or ask for a new one.");
+
+        static ProblemHttpResult Gone() => Problems.Problem(StatusCodes.Status410Gone, AccountErrors.TokenExpired,
+            "The reset link has expired or was already used.", "Ask for a new reset link.");
+    }
+}

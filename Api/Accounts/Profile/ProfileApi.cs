@@ -1,0 +1,38 @@
+using System.Security.Claims;
+using Accounts.Api.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Accounts.Api.Accounts;
+
+/// <summary>The signed-in account.</summary>
+public sealed record MeResponse(
+    Guid Id, string Username, string Email, DateOnly? Birthday, string Status, DateTimeOffset CreatedAt, DateTimeOffset? ActivatedAt);
+
+/// <summary><c>GET /me</c>: the signed-in account's own profile.</summary>
+public static class ProfileApi
+{
+    public static IEndpointRouteBuilder MapProfile(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/me", Me)
+            .WithName("Me")
+            .WithTags("Accounts")
+            .WithSummary("The signed-in account's profile")
+            .RequireAuthorization()
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+        return routes;
+    }
+
+    public static async Task<Results<Ok<MeResponse>, ProblemHttpResult>> Me(ClaimsPrincipal principal, UserStore users, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(principal.FindFirstValue(ClaimTypes.NameIdentifier), out var id)
+            || await users.FindAsync(id, cancellationToken) is not { } user
+            || user.SecurityStamp != principal.FindFirstValue(LoginApi.SecurityStampClaim))
+        {
+            // The account is gone, or its password changed since this token was issued.
+            return Problems.Problem(StatusCodes.Status401Unauthorized, AccountErrors.Unauthorized, "The token is no longer valid. Sign in again.");
+        }
+
+        return TypedResults.Ok(new MeResponse(
+            user.Id, user.Username, user.Email, user.Birthday, user.Status, user.CreatedAt, user.ActivatedAt));
+    }
+}
