@@ -25,6 +25,7 @@ public sealed partial class PostgresDatabase : Database
     private readonly ILogger<PostgresDatabase> _logger;
 
     public PostgresDatabase(IOptions<DatabaseOptions> options, ILogger<PostgresDatabase> logger)
+        : base(logger)
     {
         var builder = new NpgsqlConnectionStringBuilder(options.Value.ConnectionString);
         if (builder.MaxAutoPrepare == 0)
@@ -44,25 +45,27 @@ public sealed partial class PostgresDatabase : Database
 
     public override int LatestSchemaVersion => Migrations.Postgres.Count;
 
-    public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default) =>
+    protected override async Task<DbConnection> OpenCoreAsync(CancellationToken cancellationToken) =>
         await _dataSource.OpenConnectionAsync(cancellationToken);
 
-    public override DbConnection Open() => _dataSource.OpenConnection();
+    protected override DbConnection OpenCore() => _dataSource.OpenConnection();
 
-    public override async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken = default)
+    protected override async Task<T> ReadCoreAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         return await read(connection);
     }
 
-    public override async Task<T> WriteAsync<T>(
-        IsolationLevel isolation, Func<IDbConnection, IDbTransaction, Task<T>> work, CancellationToken cancellationToken = default)
+    protected override async Task<T> WriteCoreAsync<T>(
+        IsolationLevel isolation, Func<IDbConnection, IDbTransaction, Task<T>> work, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await RunOnceAsync(isolation, work, cancellationToken);
+                var result = await RunOnceAsync(isolation, work, cancellationToken);
+                WriteSucceeded();
+                return result;
             }
             catch (PostgresException ex) when (attempt < MaxAttempts && LostARace(ex))
             {

@@ -5,6 +5,7 @@ using System.Threading.Channels;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
+using SQLitePCL;
 
 namespace Accounts.Api.Storage;
 
@@ -24,7 +25,7 @@ public sealed class SqliteDatabase : Database
     /// <summary>The most writes one transaction takes; the rest wait for the next.</summary>
     private const int MaxBatch = 256;
 
-    /// <summary>The most idle connections <see cref="ReadAsync{T}"/> keeps open, each with its prepared statements.</summary>
+    /// <summary>The most idle connections <see cref="Database.ReadAsync{T}"/> keeps open, each with its prepared statements.</summary>
     private static readonly int MaxIdleReaders = Math.Max(4, Environment.ProcessorCount * 4);
 
     /// <summary>
@@ -49,7 +50,8 @@ public sealed class SqliteDatabase : Database
     private readonly Channel<IWrite> _writes = Channel.CreateUnbounded<IWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lazy<Task> _writer;
 
-    public SqliteDatabase(IOptions<DatabaseOptions> options, IHostEnvironment environment)
+    public SqliteDatabase(IOptions<DatabaseOptions> options, IHostEnvironment environment, ILogger<SqliteDatabase> logger)
+        : base(logger)
     {
         var builder = new SqliteConnectionStringBuilder(options.Value.ConnectionString)
         {
@@ -82,10 +84,10 @@ public sealed class SqliteDatabase : Database
 
     public override int LatestSchemaVersion => Migrations.Sqlite.Count;
 
-    public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default) =>
+    protected override async Task<DbConnection> OpenCoreAsync(CancellationToken cancellationToken) =>
         await OpenSqliteAsync(cancellationToken);
 
-    public override DbConnection Open()
+    protected override DbConnection OpenCore()
     {
         var connection = new SqliteConnection(ConnectionString);
         connection.Open();
@@ -131,7 +133,7 @@ public sealed class SqliteDatabase : Database
     }
 
     /// <summary>Runs a read on one of the connections this class keeps open, so that their prepared statements survive.</summary>
-    public override async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken = default)
+    protected override async Task<T> ReadCoreAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken)
     {
         if (!_readers.TryTake(out var connection))
         {
@@ -165,8 +167,8 @@ public sealed class SqliteDatabase : Database
     /// Queues <paramref name="work"/> for the one writer; writes batched with it are unaffected
     /// when it fails. Every write is serializable here, whatever <paramref name="isolation"/> asks.
     /// </summary>
-    public override async Task<T> WriteAsync<T>(
-        IsolationLevel isolation, Func<IDbConnection, IDbTransaction, Task<T>> work, CancellationToken cancellationToken = default)
+    protected override async Task<T> WriteCoreAsync<T>(
+        IsolationLevel isolation, Func<IDbConnection, IDbTransaction, Task<T>> work, CancellationToken cancellationToken)
     {
         var write = new Write<T>(work, cancellationToken);
         _ = _writer.Value;
@@ -204,6 +206,7 @@ public sealed class SqliteDatabase : Database
                         await connection.ExecuteAsync($"PRAGMA wal_autocheckpoint = {WriterCheckpointFrames};");
                     }
 
+                    var changesBefore = raw.sqlite3_total_changes(connection.Handle);
                     await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(IsolationLevel.Serializable);
                     foreach (var write in batch)
                     {
@@ -215,6 +218,12 @@ public sealed class SqliteDatabase : Database
                     foreach (var write in batch)
                     {
                         write.Complete();
+                    }
+
+                    // A commit that changed nothing proves nothing about a full disk.
+                    if (raw.sqlite3_total_changes(connection.Handle) != changesBefore)
+                    {
+                        WriteSucceeded();
                     }
                 }
                 catch (Exception ex)
