@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Accounts.Api.Email;
 using Accounts.Api.Storage;
 using Microsoft.Data.Sqlite;
 using Npgsql;
@@ -118,5 +119,15 @@ public sealed class StorageFaultsTests
         Assert.Null(StorageFaults.Classify(new IOException("No space left on device")));
         Assert.Null(StorageFaults.Classify(new SocketException((int)SocketError.ConnectionRefused)));
         Assert.Null(StorageFaults.Classify(new InvalidOperationException("a bug")));
+    }
+
+    [Fact]
+    public void The_worker_waits_from_one_second_doubling_to_a_minute_with_jitter()
+    {
+        Assert.InRange(StorageBackoff.Delay(1).TotalSeconds, 0.8, 1.2);
+        Assert.InRange(StorageBackoff.Delay(2).TotalSeconds, 1.6, 2.4);
+        Assert.InRange(StorageBackoff.Delay(4).TotalSeconds, 6.4, 9.6);
+        Assert.InRange(StorageBackoff.Delay(7).TotalSeconds, 48, 60);
+        Assert.InRange(StorageBackoff.Delay(100).TotalSeconds, 48, 60);
     }
 }
