@@ -23,7 +23,7 @@ public sealed class PostgresStorageTests : IDisposable
             Assert.Equal(databases[0].LatestSchemaVersion, await databases[0].GetSchemaVersionAsync());
             await using var connection = await databases[0].OpenAsync();
             Assert.Equal(
-                ["account_tokens", "login_failures", "outbox", "schema_version", "users"],
+                ["account_tokens", "login_failures", "outbox", "schema_version", "storage_probe", "users"],
                 (await connection.QueryAsync<string>("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename;")).ToArray());
         }
         finally
@@ -70,6 +70,37 @@ public sealed class PostgresStorageTests : IDisposable
         }));
 
         Assert.Equal(1, runs);
+    }
+
+    [Fact]
+    public async Task A_write_that_loses_its_race_on_every_retry_is_a_storage_fault_not_a_bug()
+    {
+        await using var database = _folder.Create();
+        var runs = 0;
+
+        var fault = await Assert.ThrowsAsync<StorageUnavailableException>(() => database.WriteAsync<int>((connection, transaction) =>
+        {
+            Interlocked.Increment(ref runs);
+            throw new Npgsql.PostgresException("could not serialize access", "ERROR", "ERROR", Npgsql.PostgresErrorCodes.SerializationFailure);
+        }));
+
+        Assert.Equal(PostgresDatabase.MaxAttempts, runs);
+        Assert.Equal("the write conflicted with others on every retry", fault.Reason);
+        Assert.NotNull(database.WriteFault);
+        Assert.Equal(1, await database.WriteAsync((connection, transaction) => connection.ExecuteScalarAsync<int>("SELECT 1;", transaction: transaction)));
+        Assert.Null(database.WriteFault);
+    }
+
+    [Fact]
+    public async Task A_unique_key_violated_on_every_retry_stays_the_provider_s_error()
+    {
+        await using var database = _folder.Create();
+
+        var violation = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => database.WriteAsync<int>((connection, transaction) =>
+            throw new Npgsql.PostgresException("duplicate key value", "ERROR", "ERROR", Npgsql.PostgresErrorCodes.UniqueViolation)));
+
+        Assert.Equal(Npgsql.PostgresErrorCodes.UniqueViolation, violation.SqlState);
+        Assert.Null(database.WriteFault);
     }
 
     [Fact]

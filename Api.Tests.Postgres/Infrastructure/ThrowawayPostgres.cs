@@ -16,12 +16,15 @@ public sealed class ThrowawayPostgres : IDisposable
 {
     private readonly string _bin;
     private readonly string _data;
+    private readonly string _options;
     private int _disposed;
+    private bool _stopped;
 
-    private ThrowawayPostgres(string bin, string data, int port)
+    private ThrowawayPostgres(string bin, string data, int port, string options)
     {
         _bin = bin;
         _data = data;
+        _options = options;
         Port = port;
         ConnectionString = $"Host=127.0.0.1;Port={port.ToString(CultureInfo.InvariantCulture)};Username=postgres;Database=postgres";
     }
@@ -64,15 +67,34 @@ public sealed class ThrowawayPostgres : IDisposable
             options.AddRange(["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]);
         }
 
-        Run(bin, "pg_ctl", "-D", data, "-l", Path.Combine(data, "server.log"), "-w", "-t", "60", "-o", string.Join(' ', options), "start");
-        return new ThrowawayPostgres(bin, data, port);
+        var server = new ThrowawayPostgres(bin, data, port, string.Join(' ', options));
+        server.StartAgain();
+        return server;
+    }
+
+    /// <summary>Stops the server as an operator would (<c>pg_ctl stop -m fast</c>): open connections are ended, nothing committed is lost.</summary>
+    public void Stop()
+    {
+        Run(_bin, "pg_ctl", "-D", _data, "-m", "fast", "-w", "stop");
+        _stopped = true;
+    }
+
+    /// <summary>Starts the server (again, after <see cref="Stop"/>) on the same port, with the same settings.</summary>
+    public void StartAgain()
+    {
+        Run(_bin, "pg_ctl", "-D", _data, "-l", Path.Combine(_data, "server.log"), "-w", "-t", "60", "-o", _options, "start");
+        _stopped = false;
     }
 
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            Run(_bin, "pg_ctl", "-D", _data, "-m", "immediate", "-w", "stop");
+            if (!_stopped)
+            {
+                Run(_bin, "pg_ctl", "-D", _data, "-m", "immediate", "-w", "stop");
+            }
+
             Directory.Delete(_data, recursive: true);
         }
     }

@@ -18,6 +18,15 @@ public static class Http
         return problem;
     }
 
+    /// <summary>Asserts the answer to a request the database could not serve: 503 problem+json, <c>storage_unavailable</c>, <c>Retry-After</c> in seconds.</summary>
+    public static async Task<JsonElement> StorageUnavailableAsync(this HttpResponseMessage response)
+    {
+        var problem = await response.ProblemAsync(503, "storage_unavailable");
+        var retryAfter = response.Headers.RetryAfter?.Delta;
+        Assert.True(retryAfter is { TotalSeconds: >= 1 and <= 60 }, $"Retry-After is '{response.Headers.RetryAfter}'");
+        return problem;
+    }
+
     /// <summary>The field names of a validation problem's <c>errors</c>.</summary>
     public static string[] ErrorFields(this JsonElement problem) =>
         [.. problem.GetProperty("errors").EnumerateObject().Select(p => p.Name).Order()];

@@ -25,7 +25,7 @@ public sealed class TemporaryDatabase(string prefix) : IDisposable
         new(Microsoft.Extensions.Options.Options.Create(new DatabaseOptions
         {
             ConnectionString = $"Data Source={Path.Combine(Directory, "test.db")}",
-        }), new TestHostEnvironment(Directory));
+        }), new TestHostEnvironment(Directory), NullLogger<SqliteDatabase>.Instance);
 
     private IOptions<DatabaseOptions> Options() =>
         Microsoft.Extensions.Options.Options.Create(new DatabaseOptions

@@ -23,6 +23,13 @@ namespace Accounts.Api.Email;
 /// start, find whatever the channel did not announce. On shutdown no new message is started, the
 /// sends in progress finish (or are cancelled when the host's shutdown timeout runs out), their
 /// outcomes are recorded and every other claim is released.
+/// <para>
+/// When the database cannot take the worker's writes (<see cref="StorageUnavailableException"/>:
+/// a full disk, an unreachable server), the worker pauses instead of spinning: a warning when it
+/// begins, waits from 1 s doubling to 1 min between tries (<see cref="StorageBackoff"/>), cut short
+/// the moment any write gets through, and a line when it is over. Outcomes it could not record are
+/// kept and recorded then; a message whose composing could not be written is given back untried.
+/// </para>
 /// </summary>
 public sealed partial class EmailDeliveryService(
     IServiceScopeFactory scopes,
@@ -51,6 +58,9 @@ public sealed partial class EmailDeliveryService(
     /// <summary>Cancelled when the host's shutdown timeout runs out: sends in progress give up.</summary>
     private readonly CancellationTokenSource _abort = new();
 
+    /// <summary>How long to wait while the database refuses writes.</summary>
+    private readonly StorageBackoff _storage = new(time);
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         // The host's token fires when its shutdown timeout runs out: then the sends in progress are
@@ -68,19 +78,24 @@ public sealed partial class EmailDeliveryService(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var delivery = _options.Delivery;
-        try
+        // On a database of its own, rows claimed before a crash or restart were this instance's:
+        // take them back now. On a shared one they may be another's, sending right now: they
+        // come back when their lease runs out.
+        while (!database.IsShared)
         {
-            // On a database of its own, rows claimed before a crash or restart were this instance's:
-            // take them back now. On a shared one they may be another's, sending right now: they
-            // come back when their lease runs out.
-            if (!database.IsShared)
+            try
             {
                 await store.ReleaseLeasesAsync(everyOwner: true, stoppingToken);
+                break;
             }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            return;
+            catch (StorageUnavailableException fault) when (!stoppingToken.IsCancellationRequested)
+            {
+                await PauseForStorageAsync(fault, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
         }
 
         var queue = Channel.CreateBounded<OutboxMessage>(new BoundedChannelOptions(delivery.BatchSize) { SingleWriter = true });
@@ -88,7 +103,7 @@ public sealed partial class EmailDeliveryService(
         var senders = Enumerable.Range(0, delivery.Connections)
             .Select(_ => Task.Run(() => SendLoopAsync(queue.Reader, outcomes.Writer, stoppingToken), CancellationToken.None))
             .ToArray();
-        var recorder = Task.Run(() => RecordLoopAsync(outcomes.Reader), CancellationToken.None);
+        var recorder = Task.Run(() => RecordLoopAsync(outcomes.Reader, stoppingToken), CancellationToken.None);
         try
         {
             await ClaimLoopAsync(queue.Writer, stoppingToken);
@@ -143,6 +158,12 @@ public sealed partial class EmailDeliveryService(
 
                 // Ids whose last attempt is still being recorded are due again only once the recorder lets go of them.
                 var batch = await store.ClaimDueAsync(room, delivery.Lease, [.. _inFlight.Keys], stoppingToken);
+                if (batch.Count > 0)
+                {
+                    // A claim that leased nothing wrote nothing, and proves nothing about a full disk.
+                    StorageRecovered();
+                }
+
                 foreach (var message in batch)
                 {
                     if (_inFlight.TryAdd(message.Id, 0))
@@ -152,6 +173,11 @@ public sealed partial class EmailDeliveryService(
                 }
 
                 idle = batch.Count < room;
+            }
+            catch (StorageUnavailableException fault) when (!stoppingToken.IsCancellationRequested)
+            {
+                await PauseForStorageAsync(fault, stoppingToken);
+                continue;
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
@@ -177,6 +203,10 @@ public sealed partial class EmailDeliveryService(
             {
                 wait = due - now;
             }
+        }
+        catch (StorageUnavailableException)
+        {
+            // The next claim meets the fault too, and pauses delivery (logging it once).
         }
         catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
         {
@@ -226,7 +256,7 @@ public sealed partial class EmailDeliveryService(
         }
     }
 
-    private async Task RecordLoopAsync(ChannelReader<DeliveryOutcome> outcomes)
+    private async Task RecordLoopAsync(ChannelReader<DeliveryOutcome> outcomes, CancellationToken stoppingToken)
     {
         var batch = new List<DeliveryOutcome>();
         while (await outcomes.WaitToReadAsync(CancellationToken.None))
@@ -257,26 +287,7 @@ public sealed partial class EmailDeliveryService(
                 }
             }
 
-            for (var attempt = 1; ; attempt++)
-            {
-                try
-                {
-                    await store.RecordAsync(batch, CancellationToken.None);
-                    break;
-                }
-                catch (Exception ex) when (attempt < 5)
-                {
-                    LogRecordFailed(ex, batch.Count);
-                    await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), CancellationToken.None);
-                }
-                catch (Exception ex)
-                {
-                    // Given up: the rows keep their leases, run out and are sent again (at least once).
-                    LogRecordFailed(ex, batch.Count);
-                    break;
-                }
-            }
-
+            await RecordAsync(batch, stoppingToken);
             foreach (var outcome in batch)
             {
                 _inFlight.TryRemove(outcome.Id, out _);
@@ -284,6 +295,77 @@ public sealed partial class EmailDeliveryService(
 
             batch.Clear();
             _wake.Writer.TryWrite(true);
+        }
+    }
+
+    /// <summary>
+    /// Records <paramref name="batch"/>. While the database refuses writes the outcomes wait here,
+    /// for as long as it takes (their rows stay leased to this process, which does not claim them
+    /// again while they are in flight); only on shutdown, or after a few failures of another kind,
+    /// does it give up, and then the rows' leases run out (or the next start releases them) and
+    /// they are sent again: at least once.
+    /// </summary>
+    private async Task RecordAsync(List<DeliveryOutcome> batch, CancellationToken stoppingToken)
+    {
+        var failures = 0;
+        while (true)
+        {
+            try
+            {
+                await store.RecordAsync(batch, CancellationToken.None);
+                StorageRecovered();
+                return;
+            }
+            catch (StorageUnavailableException fault) when (!stoppingToken.IsCancellationRequested)
+            {
+                await PauseForStorageAsync(fault, stoppingToken);
+                continue;
+            }
+            catch (Exception ex)
+            {
+                LogRecordFailed(ex, batch.Count);
+                if (++failures >= 5)
+                {
+                    return;
+                }
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200 * failures), CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// Waits after a write the database refused: logs when this begins a pause, then waits the
+    /// backoff's delay, less if a write gets through meanwhile (a request's, or readiness's probe)
+    /// or the worker is stopping.
+    /// </summary>
+    private async Task PauseForStorageAsync(StorageUnavailableException fault, CancellationToken stoppingToken)
+    {
+        var (loud, delay) = _storage.Failed();
+        if (loud)
+        {
+            LogStoragePaused(fault.Reason);
+        }
+
+        LogStorageStillFailing(fault.Reason, delay);
+
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        try
+        {
+            await Task.WhenAny(Task.Delay(delay, time, linked.Token), database.WhenWritable.WaitAsync(linked.Token));
+        }
+        finally
+        {
+            await linked.CancelAsync();
+        }
+    }
+
+    /// <summary>A write of the worker's got through: a pause, if there was one, is over.</summary>
+    private void StorageRecovered()
+    {
+        if (_storage.Succeeded() is var (lasted, loud))
+        {
+            LogStorageResumed(loud ? LogLevel.Information : LogLevel.Debug, lasted);
         }
     }
 
@@ -318,6 +400,12 @@ public sealed partial class EmailDeliveryService(
         {
             // Shutting down; the lease is released and the row goes out after the restart.
             return null;
+        }
+        catch (StorageUnavailableException)
+        {
+            // Composing needed a write the database refused (a new token): nothing was sent, so no
+            // attempt is counted; the row goes back as it was, for when the database takes writes.
+            return new DeliveryOutcome(message.Id, DeliveryOutcomeKind.Released);
         }
         catch (Exception ex)
         {
@@ -388,4 +476,13 @@ public sealed partial class EmailDeliveryService(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Recording {Count} delivery outcome(s) failed")]
     private partial void LogRecordFailed(Exception exception, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery is paused: the database cannot take writes ({Reason}); trying again with backoff")]
+    private partial void LogStoragePaused(string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "The database cannot take writes ({Reason}); delivery tries again in {Delay}")]
+    private partial void LogStorageStillFailing(string reason, TimeSpan delay);
+
+    [LoggerMessage(Message = "Delivery resumed: the database takes writes again, after {Duration}")]
+    private partial void LogStorageResumed(LogLevel level, TimeSpan duration);
 }

@@ -113,9 +113,10 @@ public sealed class OutboxStore(Database database, TimeProvider time)
 
     /// <summary>
     /// Records many outcomes in one write transaction: the rows sent or skipped with one statement
-    /// each, the failures one by one (there are few). Outcomes of rows no longer pending are
-    /// ignored, and so is a failure on a row whose lease another instance has taken since (its
-    /// schedule is that instance's now): a sent message is recorded as sent whoever holds it.
+    /// each, the failures one by one (there are few), and the rows given back untried with one
+    /// statement when there are any. Outcomes of rows no longer pending are ignored, and so is a
+    /// failure or a release on a row whose lease another instance has taken since (its schedule is
+    /// that instance's now): a sent message is recorded as sent whoever holds it.
     /// </summary>
     public Task RecordAsync(IReadOnlyCollection<DeliveryOutcome> outcomes, CancellationToken cancellationToken)
     {
@@ -134,9 +135,14 @@ public sealed class OutboxStore(Database database, TimeProvider time)
             SET attempts = attempts + 1, next_attempt_at = @NextAttemptAt, lease_until = NULL, lease_owner = NULL, last_error = @Error
             WHERE id = @Id AND status = 'pending' AND (lease_owner IS NULL OR lease_owner = @Owner);
             """;
+        const string releaseSql = """
+            UPDATE outbox SET lease_until = NULL, lease_owner = NULL
+            WHERE {0} AND status = 'pending' AND lease_owner = @Owner;
+            """;
         var now = time.GetUtcNow();
         var sent = outcomes.Where(o => o.Kind == DeliveryOutcomeKind.Sent).Select(o => o.Id).ToList();
         var skipped = outcomes.Where(o => o.Kind == DeliveryOutcomeKind.Skipped).Select(o => o.Id).ToList();
+        var released = outcomes.Where(o => o.Kind == DeliveryOutcomeKind.Released).Select(o => o.Id).ToList();
         return database.WriteAsync(
             IsolationLevel.ReadCommitted,
             async (connection, transaction) =>
@@ -144,6 +150,12 @@ public sealed class OutboxStore(Database database, TimeProvider time)
                 var finish = string.Format(CultureInfo.InvariantCulture, finishSql, connection.InSet("id", "@Ids"));
                 await connection.ExecuteAsync(finish, new { Status = "sent", Now = now, Ids = connection.SetOf(sent) }, transaction);
                 await connection.ExecuteAsync(finish, new { Status = "skipped", Now = now, Ids = connection.SetOf(skipped) }, transaction);
+                if (released.Count > 0)
+                {
+                    var release = string.Format(CultureInfo.InvariantCulture, releaseSql, connection.InSet("id", "@Ids"));
+                    await connection.ExecuteAsync(release, new { Owner = LeaseOwner, Ids = connection.SetOf(released) }, transaction);
+                }
+
                 foreach (var outcome in outcomes)
                 {
                     if (outcome.Kind == DeliveryOutcomeKind.Dead)
@@ -296,6 +308,9 @@ public enum DeliveryOutcomeKind
     Skipped,
     Retry,
     Dead,
+
+    /// <summary>Not attempted after all (composing it needed a write the database refused): its lease is given back, its attempts unchanged.</summary>
+    Released,
 }
 
 /// <summary>What became of one claimed message, waiting to be recorded with others in one transaction.</summary>

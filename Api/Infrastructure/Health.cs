@@ -7,8 +7,9 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace Accounts.Api.Infrastructure;
 
 /// <summary>
-/// <c>/health/live</c>: the process answers. <c>/health/ready</c>: the database answers (else 503),
-/// and the outbox's pending and dead counts and oldest pending age (dead letters: Degraded, still 200).
+/// <c>/health/live</c>: the process answers. <c>/health/ready</c>: the database answers and takes
+/// writes (else 503, so a load balancer stops sending requests that would only get a 503), and the
+/// outbox's pending and dead counts and oldest pending age (dead letters: Degraded, still 200).
 /// </summary>
 public static class Health
 {
@@ -30,8 +31,8 @@ public static class Health
             .WithSummary("The process answers");
         group.MapGet("/ready", Ready)
             .WithName("Ready")
-            .WithSummary("The database answers; the outbox's pending and dead counts")
-            .WithDescription("Dead letters make the status Degraded, still 200; an unreachable database is a 503.")
+            .WithSummary("The database answers and takes writes; the outbox's pending and dead counts")
+            .WithDescription("Dead letters make the status Degraded, still 200; a database that cannot be read or cannot take writes is a 503.")
             .Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable);
         return routes;
     }
@@ -60,9 +61,21 @@ public static class Health
             try
             {
                 var version = await database.GetSchemaVersionAsync(cancellationToken);
-                return version == database.LatestSchemaVersion
-                    ? HealthCheckResult.Healthy()
-                    : HealthCheckResult.Unhealthy($"The database is at schema version {version}, not {database.LatestSchemaVersion}.");
+                if (version != database.LatestSchemaVersion)
+                {
+                    return HealthCheckResult.Unhealthy($"The database is at schema version {version}, not {database.LatestSchemaVersion}.");
+                }
+
+                // Readable is not enough: a full disk or a read-only file still answers reads.
+                if (await database.ProbeWritesAsync(cancellationToken))
+                {
+                    return HealthCheckResult.Healthy(data: new Dictionary<string, object> { ["writable"] = true });
+                }
+
+                var reason = database.WriteFault?.Reason ?? "the last write failed";
+                return HealthCheckResult.Unhealthy(
+                    $"The database cannot take writes: {reason}.",
+                    data: new Dictionary<string, object> { ["writable"] = false, ["reason"] = reason });
             }
             catch (Exception ex)
             {

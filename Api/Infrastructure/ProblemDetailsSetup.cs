@@ -26,6 +26,7 @@ public static partial class ProblemDetailsSetup
             problem.Extensions.TryAdd("code", DefaultCode(problem.Status ?? context.HttpContext.Response.StatusCode));
             problem.Extensions.TryAdd("traceId", Activity.Current?.Id ?? context.HttpContext.TraceIdentifier);
         });
+        services.AddExceptionHandler<StorageProblems>(); // first: a storage fault is a 503, whatever else it is
         services.AddExceptionHandler<BadRequestExceptionHandler>();
         // Binding failures surface as BadHttpRequestException so the handler above can name the field.
         services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);

@@ -76,6 +76,15 @@ public static class Migrations
         """
         ALTER TABLE outbox ADD COLUMN lease_owner TEXT NULL;
         """,
+
+        // 5: one row that Database.ProbeWritesAsync rewrites while writes fail, to learn when they succeed again.
+        """
+        CREATE TABLE storage_probe (
+            id     INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+            probes INTEGER NOT NULL
+        ) STRICT;
+        INSERT INTO storage_probe (id, probes) VALUES (1, 0);
+        """,
     ];
 
     /// <summary>
@@ -138,6 +147,15 @@ public static class Migrations
             last_failure_at bigint NOT NULL,
             locked_until    bigint NULL
         );
+        """,
+
+        // 2: one row that Database.ProbeWritesAsync rewrites while writes fail, to learn when they succeed again.
+        """
+        CREATE TABLE storage_probe (
+            id     integer NOT NULL PRIMARY KEY CHECK (id = 1),
+            probes bigint  NOT NULL
+        );
+        INSERT INTO storage_probe (id, probes) VALUES (1, 0);
         """,
     ];
 

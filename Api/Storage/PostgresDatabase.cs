@@ -1,5 +1,6 @@
 using System.Data;
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -12,11 +13,17 @@ namespace Accounts.Api.Storage;
 /// transaction. A write that loses a race to another (SQLSTATE 40001, a deadlock, or a unique
 /// key inserted meanwhile) rolls back and runs again, a few times, so a serializable write has
 /// the same guarantee as under SQLite's single writer: what it read still holds when it commits.
+/// A connection found broken before anything was committed (the server restarted since the pool
+/// opened it) is dropped with the rest of the pool's idle ones and the work runs again on a new
+/// one; a connection lost during COMMIT is not retried, since the commit may have happened.
 /// </summary>
 public sealed partial class PostgresDatabase : Database
 {
     /// <summary>How many times a write that lost a race runs in all before its failure reaches the caller.</summary>
     internal const int MaxAttempts = 10;
+
+    /// <summary>How many times a read or write runs in all when its connection turns out to be broken.</summary>
+    private const int MaxConnectionAttempts = 3;
 
     /// <summary>The advisory lock the migrations hold, so instances starting together migrate one after the other.</summary>
     private const long MigrationLock = 0x6163636f756e7473; // "accounts"
@@ -25,6 +32,7 @@ public sealed partial class PostgresDatabase : Database
     private readonly ILogger<PostgresDatabase> _logger;
 
     public PostgresDatabase(IOptions<DatabaseOptions> options, ILogger<PostgresDatabase> logger)
+        : base(logger)
     {
         var builder = new NpgsqlConnectionStringBuilder(options.Value.ConnectionString);
         if (builder.MaxAutoPrepare == 0)
@@ -44,29 +52,49 @@ public sealed partial class PostgresDatabase : Database
 
     public override int LatestSchemaVersion => Migrations.Postgres.Count;
 
-    public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default) =>
+    protected override async Task<DbConnection> OpenCoreAsync(CancellationToken cancellationToken) =>
         await _dataSource.OpenConnectionAsync(cancellationToken);
 
-    public override DbConnection Open() => _dataSource.OpenConnection();
+    protected override DbConnection OpenCore() => _dataSource.OpenConnection();
 
-    public override async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken = default)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        return await read(connection);
-    }
-
-    public override async Task<T> WriteAsync<T>(
-        IsolationLevel isolation, Func<IDbConnection, IDbTransaction, Task<T>> work, CancellationToken cancellationToken = default)
+    protected override async Task<T> ReadCoreAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await RunOnceAsync(isolation, work, cancellationToken);
+                await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+                return await read(connection);
+            }
+            catch (NpgsqlException ex) when (attempt < MaxConnectionAttempts && IsBrokenConnection(ex))
+            {
+                Reconnect(attempt, ex);
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 1 << Math.Min(attempt + 1, 6))), cancellationToken);
+        }
+    }
+
+    protected override async Task<T> WriteCoreAsync<T>(
+        IsolationLevel isolation, Func<IDbConnection, IDbTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
+        var connectionAttempts = 1;
+        for (var attempt = 1; ; attempt++)
+        {
+            var committing = new StrongBox<bool>();
+            try
+            {
+                var result = await RunOnceAsync(isolation, work, committing, cancellationToken);
+                WriteSucceeded();
+                return result;
             }
             catch (PostgresException ex) when (attempt < MaxAttempts && LostARace(ex))
             {
                 LogRetry(attempt, ex.SqlState);
+            }
+            catch (NpgsqlException ex) when (!committing.Value && connectionAttempts < MaxConnectionAttempts && IsBrokenConnection(ex))
+            {
+                Reconnect(connectionAttempts++, ex);
             }
 
             // Let the winner finish before trying again, longer each time (up to 64 ms), never in step with another loser.
@@ -75,13 +103,30 @@ public sealed partial class PostgresDatabase : Database
     }
 
     private async Task<T> RunOnceAsync<T>(
-        IsolationLevel isolation, Func<IDbConnection, IDbTransaction, Task<T>> work, CancellationToken cancellationToken)
+        IsolationLevel isolation, Func<IDbConnection, IDbTransaction, Task<T>> work, StrongBox<bool> committing, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(isolation, cancellationToken);
         var result = await work(connection, transaction);
+        committing.Value = true;
         await transaction.CommitAsync(cancellationToken);
         return result;
+    }
+
+    /// <summary>
+    /// The connection could not be used: refused, reset, or ended by the server (shutting down,
+    /// restarted). Not an error in what was asked, and not a timeout: a server too busy to answer
+    /// in time is not helped by the same work arriving again.
+    /// </summary>
+    private static bool IsBrokenConnection(NpgsqlException exception) => exception is PostgresException postgres
+        ? postgres.SqlState.StartsWith("08", StringComparison.Ordinal) || postgres.SqlState.StartsWith("57P", StringComparison.Ordinal)
+        : exception.IsTransient && exception.InnerException is not TimeoutException;
+
+    /// <summary>Drops the pool's idle connections, which a restarted server has closed too, before trying again.</summary>
+    private void Reconnect(int attempt, NpgsqlException exception)
+    {
+        _dataSource.Clear();
+        LogReconnect(exception, attempt);
     }
 
     /// <summary>
@@ -94,10 +139,16 @@ public sealed partial class PostgresDatabase : Database
 
     /// <summary>
     /// Applies every pending script in one transaction under an advisory lock: instances that
-    /// start together wait for the first, then find nothing left to do.
+    /// start together wait for the first, then find nothing left to do. With nothing pending it
+    /// writes nothing (a read-only server still lets the app start, and answer 503 to writes).
     /// </summary>
     public override async Task<int> MigrateAsync(CancellationToken cancellationToken = default)
     {
+        if (await GetSchemaVersionAsync(cancellationToken) >= Migrations.Postgres.Count)
+        {
+            return 0;
+        }
+
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@Key);", new { Key = MigrationLock }, transaction);
@@ -128,4 +179,7 @@ public sealed partial class PostgresDatabase : Database
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "A write lost a race (SQLSTATE {SqlState}) on attempt {Attempt}; running it again")]
     private partial void LogRetry(int attempt, string sqlState);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "A connection was broken on attempt {Attempt}; trying again on a new one")]
+    private partial void LogReconnect(Exception exception, int attempt);
 }

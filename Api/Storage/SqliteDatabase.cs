@@ -5,6 +5,7 @@ using System.Threading.Channels;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
+using SQLitePCL;
 
 namespace Accounts.Api.Storage;
 
@@ -24,7 +25,7 @@ public sealed class SqliteDatabase : Database
     /// <summary>The most writes one transaction takes; the rest wait for the next.</summary>
     private const int MaxBatch = 256;
 
-    /// <summary>The most idle connections <see cref="ReadAsync{T}"/> keeps open, each with its prepared statements.</summary>
+    /// <summary>The most idle connections <see cref="Database.ReadAsync{T}"/> keeps open, each with its prepared statements.</summary>
     private static readonly int MaxIdleReaders = Math.Max(4, Environment.ProcessorCount * 4);
 
     /// <summary>
@@ -48,8 +49,10 @@ public sealed class SqliteDatabase : Database
 
     private readonly Channel<IWrite> _writes = Channel.CreateUnbounded<IWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lazy<Task> _writer;
+    private readonly string _writerConnectionString;
 
-    public SqliteDatabase(IOptions<DatabaseOptions> options, IHostEnvironment environment)
+    public SqliteDatabase(IOptions<DatabaseOptions> options, IHostEnvironment environment, ILogger<SqliteDatabase> logger)
+        : base(logger)
     {
         var builder = new SqliteConnectionStringBuilder(options.Value.ConnectionString)
         {
@@ -66,6 +69,9 @@ public sealed class SqliteDatabase : Database
         }
 
         ConnectionString = builder.ToString();
+        // The writer's connection is its own, outside the pool: after a failed batch it is closed
+        // for real (which rolls back whatever SQLite left open) and the next batch opens a new one.
+        _writerConnectionString = new SqliteConnectionStringBuilder(ConnectionString) { Pooling = false }.ToString();
         FilePath = builder.DataSource;
         _writer = new Lazy<Task>(() => Task.Run(WriteLoopAsync));
         _checkpointer = new Lazy<Task>(() => Task.Run(CheckpointLoopAsync));
@@ -82,10 +88,10 @@ public sealed class SqliteDatabase : Database
 
     public override int LatestSchemaVersion => Migrations.Sqlite.Count;
 
-    public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default) =>
+    protected override async Task<DbConnection> OpenCoreAsync(CancellationToken cancellationToken) =>
         await OpenSqliteAsync(cancellationToken);
 
-    public override DbConnection Open()
+    protected override DbConnection OpenCore()
     {
         var connection = new SqliteConnection(ConnectionString);
         connection.Open();
@@ -99,10 +105,19 @@ public sealed class SqliteDatabase : Database
         return connection;
     }
 
-    /// <summary>Turns on WAL and applies each pending script in its own transaction, moving <c>PRAGMA user_version</c> to its number.</summary>
+    /// <summary>
+    /// Turns on WAL and applies each pending script in its own transaction, moving <c>PRAGMA user_version</c>
+    /// to its number. With nothing pending it writes nothing, so an app restarted on a database
+    /// that cannot take writes now (a full disk, a read-only file) still starts, and answers 503.
+    /// </summary>
     public override async Task<int> MigrateAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenSqliteAsync(cancellationToken);
+        if (await connection.ExecuteScalarAsync<int>("PRAGMA user_version;") >= Migrations.Sqlite.Count)
+        {
+            return 0;
+        }
+
         // WAL is a property of the file: set once, it stays.
         await connection.ExecuteAsync("PRAGMA journal_mode = WAL;");
 
@@ -131,7 +146,7 @@ public sealed class SqliteDatabase : Database
     }
 
     /// <summary>Runs a read on one of the connections this class keeps open, so that their prepared statements survive.</summary>
-    public override async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken = default)
+    protected override async Task<T> ReadCoreAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken)
     {
         if (!_readers.TryTake(out var connection))
         {
@@ -165,8 +180,8 @@ public sealed class SqliteDatabase : Database
     /// Queues <paramref name="work"/> for the one writer; writes batched with it are unaffected
     /// when it fails. Every write is serializable here, whatever <paramref name="isolation"/> asks.
     /// </summary>
-    public override async Task<T> WriteAsync<T>(
-        IsolationLevel isolation, Func<IDbConnection, IDbTransaction, Task<T>> work, CancellationToken cancellationToken = default)
+    protected override async Task<T> WriteCoreAsync<T>(
+        IsolationLevel isolation, Func<IDbConnection, IDbTransaction, Task<T>> work, CancellationToken cancellationToken)
     {
         var write = new Write<T>(work, cancellationToken);
         _ = _writer.Value;
@@ -175,74 +190,130 @@ public sealed class SqliteDatabase : Database
         return await write.Completion.Task.WaitAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// The one writer. A batch that fails as a whole (BEGIN, COMMIT, a savepoint, or SQLite rolling
+    /// the transaction back by itself, as it may on SQLITE_FULL or an I/O error) fails every write
+    /// in it with that exception, and none of them is committed: the connection is closed, which
+    /// rolls back whatever was left open, and the next batch opens a new one (so does a batch in
+    /// which one write met a storage fault on its own). So nothing is acknowledged that is not
+    /// durable, nothing unacknowledged is committed, and a writer that met a full disk or a
+    /// read-only file commits again once there is room or the file is writable.
+    /// </summary>
     private async Task WriteLoopAsync()
     {
         var batch = new List<IWrite>(MaxBatch);
         SqliteConnection? connection = null;
+        while (await _writes.Reader.WaitToReadAsync())
+        {
+            while (batch.Count < MaxBatch && _writes.Reader.TryRead(out var write))
+            {
+                if (!write.IsCancelled)
+                {
+                    batch.Add(write);
+                }
+            }
+
+            if (batch.Count == 0)
+            {
+                continue;
+            }
+
+            SqliteTransaction? transaction = null;
+            var retire = true;
+            try
+            {
+                connection ??= await OpenWriterAsync();
+                var changesBefore = raw.sqlite3_total_changes(connection.Handle);
+                transaction = (SqliteTransaction)await connection.BeginTransactionAsync(IsolationLevel.Serializable);
+                foreach (var write in batch)
+                {
+                    await write.RunAsync(connection, transaction);
+                }
+
+                await transaction.CommitAsync();
+                var changed = raw.sqlite3_total_changes(connection.Handle) != changesBefore;
+                _committed.Writer.TryWrite(true);
+                foreach (var write in batch)
+                {
+                    write.Complete();
+                }
+
+                if (changed)
+                {
+                    WriteSucceeded();
+                }
+
+                // A write that met a storage fault on its own (on a connection SQLite opened
+                // read-only, say) retires the connection too: the next one may find the file writable.
+                retire = batch.Any(w => w.Failure is { } failure && StorageFaults.Classify(failure) is not null);
+            }
+            catch (Exception ex)
+            {
+                foreach (var write in batch)
+                {
+                    write.Fail(ex);
+                }
+            }
+
+            if (retire)
+            {
+                await CloseQuietlyAsync(transaction, connection);
+                connection = null;
+            }
+            else
+            {
+                transaction?.Dispose();
+            }
+
+            batch.Clear();
+        }
+
+        await CloseQuietlyAsync(null, connection);
+    }
+
+    private async Task<SqliteConnection> OpenWriterAsync()
+    {
+        var connection = new SqliteConnection(_writerConnectionString);
         try
         {
-            while (await _writes.Reader.WaitToReadAsync())
-            {
-                while (batch.Count < MaxBatch && _writes.Reader.TryRead(out var write))
-                {
-                    if (!write.IsCancelled)
-                    {
-                        batch.Add(write);
-                    }
-                }
-
-                if (batch.Count == 0)
-                {
-                    continue;
-                }
-
-                try
-                {
-                    if (connection is null)
-                    {
-                        connection = await OpenSqliteAsync();
-                        await connection.ExecuteAsync($"PRAGMA wal_autocheckpoint = {WriterCheckpointFrames};");
-                    }
-
-                    await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(IsolationLevel.Serializable);
-                    foreach (var write in batch)
-                    {
-                        await write.RunAsync(connection, transaction);
-                    }
-
-                    await transaction.CommitAsync();
-                    _committed.Writer.TryWrite(true);
-                    foreach (var write in batch)
-                    {
-                        write.Complete();
-                    }
-                }
-                catch (Exception ex)
-                {
-                    // BEGIN or COMMIT failed: nothing of this batch is durable.
-                    foreach (var write in batch)
-                    {
-                        write.Fail(ex);
-                    }
-
-                    if (connection is not null)
-                    {
-                        await connection.DisposeAsync();
-                        connection = null;
-                    }
-                }
-
-                batch.Clear();
-            }
+            await connection.OpenAsync();
+            await connection.ExecuteAsync($"PRAGMA wal_autocheckpoint = {WriterCheckpointFrames};");
+            return connection;
         }
-        finally
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Closes the writer's connection after a failure; what SQLite left of the transaction is rolled back with it.</summary>
+    private static async Task CloseQuietlyAsync(SqliteTransaction? transaction, SqliteConnection? connection)
+    {
+        try
+        {
+            transaction?.Dispose();
+        }
+        catch (SqliteException)
+        {
+            // The transaction is gone already (SQLite rolled it back), or goes with the connection below.
+        }
+
+        try
         {
             if (connection is not null)
             {
                 await connection.DisposeAsync();
             }
         }
+        catch (SqliteException)
+        {
+            // Nothing more to do: the handle is released either way.
+        }
     }
+
+    /// <summary>True while the connection is inside a transaction: SQLite may end one by itself after some errors.</summary>
+    private static bool InTransaction(SqliteConnection connection) => raw.sqlite3_get_autocommit(connection.Handle) == 0;
 
     /// <summary>
     /// Copies committed WAL frames into the database file, off the writer's path. PASSIVE waits for
@@ -299,6 +370,9 @@ public sealed class SqliteDatabase : Database
     {
         bool IsCancelled { get; }
 
+        /// <summary>What the work threw, its changes rolled back to its savepoint; null when it succeeded.</summary>
+        Exception? Failure { get; }
+
         Task RunAsync(SqliteConnection connection, SqliteTransaction transaction);
 
         void Complete();
@@ -316,6 +390,8 @@ public sealed class SqliteDatabase : Database
 
         public bool IsCancelled => cancellationToken.IsCancellationRequested;
 
+        public Exception? Failure => _failure;
+
         public async Task RunAsync(SqliteConnection connection, SqliteTransaction transaction)
         {
             // The same statements as SqliteTransaction.Save, Release and Rollback(name), kept prepared: every write runs them.
@@ -323,14 +399,23 @@ public sealed class SqliteDatabase : Database
             try
             {
                 _result = await work(connection, transaction);
-                connection.Prepared(transaction, $"RELEASE {Savepoint};").ExecuteNonQuery();
             }
-            catch (Exception ex)
+            catch (Exception ex) when (InTransaction(connection))
             {
                 connection.Prepared(transaction, $"ROLLBACK TO {Savepoint};").ExecuteNonQuery();
                 connection.Prepared(transaction, $"RELEASE {Savepoint};").ExecuteNonQuery();
                 _failure = ex;
+                return;
             }
+
+            // Otherwise SQLite rolled the whole transaction back (SQLITE_FULL, an I/O error): the
+            // exception fails the batch, since every write in it was lost with the transaction.
+            if (!InTransaction(connection))
+            {
+                throw new InvalidOperationException("The batch's transaction ended inside a write that did not fail.");
+            }
+
+            connection.Prepared(transaction, $"RELEASE {Savepoint};").ExecuteNonQuery();
         }
 
         public void Complete()
