@@ -212,11 +212,10 @@ public sealed class SeveralInstancesTests
 
     private static Dictionary<string, string?> ProcessSettings(string directory, int smtpPort)
     {
-        var settings = ApiProcess.Defaults(directory, smtpPort);
+        var settings = TestSettings.Defaults(directory, smtpPort);
         // Short, so the test need not wait a minute for the dead instance's claims; a refused send comes round again soon.
         settings["Email:Delivery:Lease"] = "00:00:02";
         settings["Email:Delivery:InitialBackoff"] = "00:00:00.200";
-        settings["DataProtection:KeysDirectory"] = Path.Combine(directory, "keys");
         return settings;
     }
 

@@ -33,7 +33,7 @@ public sealed class CrashAndCommandLineTests
                 return "421 4.4.2 Connection lost";
             },
         };
-        var settings = ApiProcess.Defaults(directory, smtp.Port);
+        var settings = TestSettings.Defaults(directory, smtp.Port);
         if (TestStorage.IsPostgres)
         {
             // On a shared database the restarted process cannot tell the dead one's claims from
@@ -89,7 +89,7 @@ public sealed class CrashAndCommandLineTests
         await Eventually.TrueAsync(
             async () => await first.ScalarAsync<long>("SELECT COUNT(*) FROM outbox WHERE status = 'dead';") == 2, "both are dead");
         await first.StopAsync();
-        var settings = ApiProcess.Defaults(first.Directory, refusing.Port);
+        var settings = TestSettings.Defaults(first.Directory, refusing.Port);
 
         var (listed, list) = await ApiProcess.RunAsync(first.Directory, settings, "outbox", "list", "--dead");
         var (retried, retry) = await ApiProcess.RunAsync(first.Directory, settings, "outbox", "retry", "--all-dead");
@@ -116,7 +116,7 @@ public sealed class CrashAndCommandLineTests
     {
         var directory = Directory.CreateTempSubdirectory("accounts-cli-").FullName;
 
-        var (exitCode, output) = await ApiProcess.RunAsync(directory, ApiProcess.Defaults(directory, 25), "outbox", "resend", "everything");
+        var (exitCode, output) = await ApiProcess.RunAsync(directory, TestSettings.Defaults(directory, 25), "outbox", "resend", "everything");
 
         Assert.Equal(2, exitCode);
         Assert.Contains("usage:", output);

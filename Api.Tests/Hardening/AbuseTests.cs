@@ -185,7 +185,7 @@ public sealed class AbuseTests
         Assert.Contains("Email:Transport", refused);
 
         var directory = Directory.CreateTempSubdirectory("accounts-production-").FullName;
-        var settings = ApiProcess.Defaults(directory, smtpPort: 25);
+        var settings = TestSettings.Defaults(directory, smtpPort: 25);
         settings["Email:Transport"] = transport;
         settings["ASPNETCORE_ENVIRONMENT"] = "Production";
         settings["Email:AllowDevelopmentTransport"] = "true";

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -38,21 +37,6 @@ public sealed class ApiProcess : IAsyncDisposable
             }
         }
     }
-
-    /// <summary>Settings every child gets: the database in <paramref name="directory"/>, fast hashing, mail to <paramref name="smtpPort"/>.</summary>
-    public static Dictionary<string, string?> Defaults(string directory, int smtpPort) => new(TestStorage.Settings(directory))
-    {
-        ["PublicBaseUrl"] = TestApp.PublicBaseUrl,
-        ["Passwords:Iterations"] = "1000",
-        ["RateLimiting:Enabled"] = "false",
-        ["Email:Transport"] = "Smtp",
-        ["Email:From"] = "accounts@example.test",
-        ["Email:Smtp:Host"] = "127.0.0.1",
-        ["Email:Smtp:Port"] = smtpPort.ToString(CultureInfo.InvariantCulture),
-        ["Email:Smtp:Security"] = "None",
-        ["Email:Smtp:Timeout"] = "00:00:05",
-        ["Logging:LogLevel:Default"] = "Warning",
-    };
 
     /// <summary>Starts the server on a free loopback port and waits until it answers <c>/health/live</c>.</summary>
     public static async Task<ApiProcess> StartServerAsync(string directory, IDictionary<string, string?> settings)
@@ -93,7 +77,7 @@ public sealed class ApiProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts the built app with the test defaults and <paramref name="overrides"/>, expects it to
+    /// Starts the built app with the test defaults (<see cref="TestSettings"/>) and <paramref name="overrides"/>, expects it to
     /// refuse to start (a non-zero exit), and returns what it printed.
     /// </summary>
     public static async Task<string> FailedStartOutputAsync(IDictionary<string, string?> overrides)
@@ -101,12 +85,7 @@ public sealed class ApiProcess : IAsyncDisposable
         var directory = Directory.CreateTempSubdirectory("accounts-start-").FullName;
         try
         {
-            var settings = Defaults(directory, smtpPort: 25);
-            foreach (var (key, value) in overrides)
-            {
-                settings[key] = value;
-            }
-
+            var settings = TestSettings.Defaults(directory, smtpPort: 25).With(overrides);
             var (exitCode, output) = await RunAsync(directory, settings, "--urls", "http://127.0.0.1:0");
             Assert.True(exitCode != 0, $"The app started although it should have refused:\n{output}");
             return output;

@@ -53,8 +53,8 @@ public sealed class TestApp : IAsyncDisposable
     public IServiceProvider Services => _factory.Services;
 
     /// <summary>
-    /// Starts the app. <paramref name="settings"/> override the test defaults (fast hashing, SMTP to
-    /// <paramref name="smtp"/>); pass <paramref name="directory"/> to reuse an earlier app's database, and
+    /// Starts the app. <paramref name="settings"/> override the test defaults (<see cref="TestSettings.Defaults"/>:
+    /// fast hashing, SMTP to <paramref name="smtp"/>); pass <paramref name="directory"/> to reuse an earlier app's database, and
     /// <paramref name="port"/> when settings must name the app's own address (0: any free port).
     /// </summary>
     public static TestApp Start(
@@ -68,26 +68,7 @@ public sealed class TestApp : IAsyncDisposable
     {
         var ownsDirectory = directory is null;
         directory ??= System.IO.Directory.CreateTempSubdirectory("accounts-tests-").FullName;
-        var configuration = new Dictionary<string, string?>(TestStorage.Settings(directory))
-        {
-            ["PublicBaseUrl"] = PublicBaseUrl,
-            ["Passwords:Iterations"] = "1000",
-            ["Email:Transport"] = smtp is null ? "Pickup" : "Smtp",
-            ["Email:PickupDirectory"] = Path.Combine(directory, "mail"),
-            ["Email:From"] = "accounts@example.test",
-            ["Email:Smtp:Host"] = "127.0.0.1",
-            ["Email:Smtp:Port"] = smtp?.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "25",
-            ["Email:Smtp:Security"] = "None",
-            ["Email:Smtp:Timeout"] = "00:00:05",
-            ["DataProtection:KeysDirectory"] = Path.Combine(directory, "keys"),
-            ["RateLimiting:Enabled"] = "false",
-            ["Logging:LogLevel:Default"] = "Warning",
-        };
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
-        {
-            configuration[key] = value;
-        }
-
+        var configuration = TestSettings.Defaults(directory, smtp?.Port).With(settings);
         return new TestApp(new Factory(configuration, time, services, environment, port), smtp, directory, ownsDirectory, time);
     }
 
