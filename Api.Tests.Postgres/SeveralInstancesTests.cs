@@ -149,13 +149,13 @@ public sealed class SeveralInstancesTests
         await smtp.WaitForMailAsync("alice@example.com");
 
         // Within the cooldown of the registration mail: the other instance queues nothing.
-        Assert.Equal(HttpStatusCode.Accepted, (await ResendAsync(second, "alice@example.com")).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await second.ResendActivationAsync("alice@example.com")).StatusCode);
         Assert.Equal(1, await first.ScalarAsync<long>("SELECT COUNT(*) FROM outbox;"));
 
         // Past it, twenty requests at once over both instances queue exactly one mail.
         await first.ScalarAsync<long>(
             "UPDATE outbox SET created_at = @Then RETURNING id;", new { Then = DateTimeOffset.UtcNow.AddHours(-1).ToUnixTimeMilliseconds() });
-        var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => ResendAsync(i % 2 == 0 ? first : second, "alice@example.com")));
+        var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => (i % 2 == 0 ? first : second).ResendActivationAsync("alice@example.com")));
 
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.Accepted, r.StatusCode));
         Assert.Equal(2, await first.ScalarAsync<long>("SELECT COUNT(*) FROM outbox;"));
@@ -170,12 +170,12 @@ public sealed class SeveralInstancesTests
         await using var second = TestApp.Start(smtp: null, directory: directory);
 
         // Login:MaxFailures is 5: four at the same moment over both instances, each one counted.
-        var failures = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => LoginAsync(i % 2 == 0 ? first : second, "mallory")));
+        var failures = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => (i % 2 == 0 ? first : second).LoginAsync("mallory", "not the password")));
         Assert.All(failures, r => Assert.Equal(HttpStatusCode.Unauthorized, r.StatusCode));
         Assert.Equal(4, await first.ScalarAsync<long>("SELECT failures FROM login_failures;"));
 
-        Assert.Equal(HttpStatusCode.Unauthorized, (await LoginAsync(first, "mallory")).StatusCode);
-        var locked = await LoginAsync(second, "mallory");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await first.LoginAsync("mallory", "not the password")).StatusCode);
+        var locked = await second.LoginAsync("mallory", "not the password");
 
         await locked.ProblemAsync(429, "too_many_attempts");
     }
@@ -218,10 +218,4 @@ public sealed class SeveralInstancesTests
         settings["Email:Delivery:InitialBackoff"] = "00:00:00.200";
         return settings;
     }
-
-    private static Task<HttpResponseMessage> ResendAsync(TestApp app, string email) =>
-        app.Client.PostAsJsonAsync("/activation/resend", new { email });
-
-    private static Task<HttpResponseMessage> LoginAsync(TestApp app, string login) =>
-        app.Client.PostAsJsonAsync("/login", new { login, password = "not the password" });
 }

@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
-using Accounts.Api.Email;
 using Accounts.Api.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Accounts.Api.Tests.Email;
 
@@ -84,8 +82,8 @@ public sealed class CrashAndCommandLineTests
     public async Task The_command_line_lists_dead_mail_and_queues_it_again()
     {
         await using var refusing = new TestSmtpServer { DataReply = _ => Task.FromResult<string?>("554 5.7.1 Rejected for policy") };
-        var first = DeliveryFaultTests.StartWithGreetings(refusing);
-        var recipients = await DeliveryFaultTests.EnqueueAsync(first, 2);
+        var first = TestOutbox.StartApp(refusing);
+        var recipients = await TestOutbox.EnqueueAsync(first, 2);
         await Eventually.TrueAsync(
             async () => await first.ScalarAsync<long>("SELECT COUNT(*) FROM outbox WHERE status = 'dead';") == 2, "both are dead");
         await first.StopAsync();
@@ -104,7 +102,7 @@ public sealed class CrashAndCommandLineTests
 
         await using var smtp = new TestSmtpServer();
         await using var second = TestApp.Start(
-            smtp, directory: first.Directory, services: s => s.AddKeyedScoped<IEmailComposer, DeliveryFaultTests.GreetingComposer>("greeting"));
+            smtp, directory: first.Directory, services: TestOutbox.AddGreetings);
         await smtp.WaitForCountAsync(2);
         Assert.Equal(recipients.Order(), smtp.Received.SelectMany(m => m.Recipients).Order());
         await second.StopAsync();

@@ -12,7 +12,7 @@ public sealed class DeliveryMetricsTests
     public async Task Sent_failed_dead_backlog_and_send_duration_are_measured()
     {
         await using var smtp = new TestSmtpServer { DataReply = n => Task.FromResult(n == 2 ? "554 5.7.1 Rejected" : null) };
-        await using var app = DeliveryFaultTests.StartWithGreetings(smtp);
+        await using var app = TestOutbox.StartApp(smtp);
         var meters = app.Services.GetRequiredService<IMeterFactory>();
         using var sent = new MetricCollector<long>(meters, DeliveryMetrics.MeterName, "accounts.email.sent");
         using var failed = new MetricCollector<long>(meters, DeliveryMetrics.MeterName, "accounts.email.failed");
@@ -20,7 +20,7 @@ public sealed class DeliveryMetricsTests
         using var duration = new MetricCollector<double>(meters, DeliveryMetrics.MeterName, "accounts.email.send.duration");
         using var backlog = new MetricCollector<long>(meters, DeliveryMetrics.MeterName, "accounts.email.backlog");
 
-        await DeliveryFaultTests.EnqueueAsync(app, 3);
+        await TestOutbox.EnqueueAsync(app, 3);
         await Eventually.TrueAsync(
             async () => await app.ScalarAsync<long>("SELECT COUNT(*) FROM outbox WHERE status = 'pending';") == 0, "all three are done");
 
@@ -35,7 +35,7 @@ public sealed class DeliveryMetricsTests
         backlog.RecordObservableInstruments();
         Assert.Equal(0, backlog.LastMeasurement!.Value);
         await smtp.StopListeningAsync();
-        await DeliveryFaultTests.EnqueueAsync(app, 2);
+        await TestOutbox.EnqueueAsync(app, 2);
         backlog.RecordObservableInstruments();
         Assert.Equal(2, backlog.LastMeasurement!.Value);
     }

@@ -147,8 +147,7 @@ public sealed class DeliveryTests
     public async Task A_message_with_several_recipients_goes_out_once_to_all_of_them()
     {
         await using var smtp = new TestSmtpServer();
-        await using var app = TestApp.Start(smtp, services: services =>
-            services.AddKeyedScoped<IEmailComposer, GreetingComposer>("greeting"));
+        await using var app = TestApp.Start(smtp, services: TestOutbox.AddGreetings);
         var signal = app.Services.GetRequiredService<OutboxSignal>();
         var database = app.Services.GetRequiredService<Database>();
 
@@ -159,12 +158,6 @@ public sealed class DeliveryTests
         var mail = await smtp.WaitForMailAsync();
         Assert.Equal(["a@example.com", "b@example.com"], mail.Recipients);
         Assert.Equal("Hello", mail.Subject);
-    }
-
-    private sealed class GreetingComposer : IEmailComposer
-    {
-        public Task<EmailContent?> ComposeAsync(OutboxMessage message, CancellationToken cancellationToken) =>
-            Task.FromResult<EmailContent?>(new EmailContent("Hello", "Hello, everyone.", null));
     }
 
     /// <summary>A loopback port nothing listens on: connecting to it is refused at once.</summary>

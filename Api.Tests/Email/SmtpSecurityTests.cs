@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using Accounts.Api.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -78,7 +77,7 @@ public sealed class SmtpSecurityTests
     {
         using var certificate = TestCertificates.SelfSigned();
         var pem = TestCertificates.WritePem(certificate, Path.GetTempPath());
-        var logs = new CapturingLoggerProvider();
+        var logs = new CapturedLogs();
         await using var smtp = new TestSmtpServer(tls: TestSmtpTls.StartTls, certificate: certificate, username: User, password: Password);
         var settings = Settings(smtp, "StartTls", pem);
         settings["Logging:LogLevel:Default"] = "Trace";
@@ -87,8 +86,8 @@ public sealed class SmtpSecurityTests
             await app.RegisterAsync("alice", "alice@example.com");
             var mail = await smtp.WaitForMailAsync("alice@example.com");
             Assert.Equal("activated", await (await app.Client.GetAsync(TestApp.PathOf(mail.Link))).StatusAsync());
-            Assert.NotEmpty(logs.Lines);
-            Assert.DoesNotContain(logs.Lines, line => line.Contains(mail.Token, StringComparison.Ordinal));
+            Assert.NotEmpty(logs.Entries);
+            Assert.DoesNotContain(logs.Entries, e => e.ToString().Contains(mail.Token, StringComparison.Ordinal));
         }
 
         // A relay that refuses the password: the failure is logged, the password is not.
@@ -99,8 +98,8 @@ public sealed class SmtpSecurityTests
         await second.RegisterAsync("bob", "bob@example.com");
         await Eventually.TrueAsync(async () => await second.ScalarAsync<long>("SELECT attempts FROM outbox;") >= 1, "the attempt failed");
 
-        Assert.Contains(logs.Lines, line => line.Contains("authentication", StringComparison.OrdinalIgnoreCase));
-        Assert.DoesNotContain(logs.Lines, line => line.Contains(Password, StringComparison.Ordinal));
+        Assert.Contains(logs.Entries, e => e.ToString().Contains("authentication", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(logs.Entries, e => e.ToString().Contains(Password, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -122,29 +121,4 @@ public sealed class SmtpSecurityTests
         ["Email:Smtp:Password"] = Password,
         ["Email:Smtp:TrustedCertificate"] = trustedCertificate,
     };
-
-    /// <summary>Keeps every formatted log line and exception, from every category.</summary>
-    private sealed class CapturingLoggerProvider : ILoggerProvider
-    {
-        private readonly ConcurrentQueue<string> _lines = new();
-
-        public IReadOnlyCollection<string> Lines => [.. _lines];
-
-        public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                lines.Enqueue($"{category}: {formatter(state, exception)} {exception}");
-        }
-    }
 }

@@ -94,6 +94,12 @@ public sealed class TestApp : IAsyncDisposable
         return Client.SendAsync(request);
     }
 
+    public Task<HttpResponseMessage> LoginAsync(string login, string password) =>
+        Client.PostAsJsonAsync("/login", new { login, password });
+
+    public Task<HttpResponseMessage> ResendActivationAsync(string email) =>
+        Client.PostAsJsonAsync("/activation/resend", new { email });
+
     /// <summary>Runs a query on the app's database through a connection of the test's own.</summary>
     public Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? parameters = null) =>
         TestStorage.QueryAsync<T>(Directory, sql, parameters);
