@@ -120,7 +120,7 @@ public sealed class SeveralInstancesTests
         await using var smtp = new TestSmtpServer();
         using var folder = new TemporaryDatabase("accounts-lease-");
         var directory = folder.Directory;
-        var first = TestApp.Start(smtp: null, new Dictionary<string, string?> { ["Email:Transport"] = "Log" }, directory: directory);
+        await using var first = TestApp.Start(smtp: null, new Dictionary<string, string?> { ["Email:Transport"] = "Log" }, directory: directory);
         await first.RegisterAsync("alice", "alice@example.com");
         await Eventually.TrueAsync(async () => await first.ScalarAsync<string>("SELECT status FROM outbox;") == "sent", "the mail is sent");
         await first.StopAsync();

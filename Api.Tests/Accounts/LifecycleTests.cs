@@ -37,7 +37,7 @@ public sealed class LifecycleTests
     [Fact]
     public async Task The_resend_cooldown_is_kept_in_the_database_across_a_restart()
     {
-        var first = TestApp.Start(smtp: null, new Dictionary<string, string?> { ["Activation:ResendCooldown"] = "00:10:00" });
+        await using var first = TestApp.Start(smtp: null, new Dictionary<string, string?> { ["Activation:ResendCooldown"] = "00:10:00" });
         await first.RegisterAsync("alice", "alice@example.com");
         await first.StopAsync();
 
@@ -45,7 +45,6 @@ public sealed class LifecycleTests
         Assert.Equal(HttpStatusCode.Accepted, (await second.ResendActivationAsync("alice@example.com")).StatusCode);
 
         Assert.Equal(1, await second.ScalarAsync<long>("SELECT COUNT(*) FROM outbox;"));
-        TestStorage.Delete(first.Directory);
     }
 
     [Fact]
@@ -143,7 +142,7 @@ public sealed class LifecycleTests
     [Fact]
     public async Task A_hash_stored_at_a_lower_cost_is_rehashed_at_login()
     {
-        var first = TestApp.StartWithSmtp(out var smtp, new Dictionary<string, string?> { ["Passwords:Iterations"] = "1000" });
+        await using var first = TestApp.StartWithSmtp(out var smtp, new Dictionary<string, string?> { ["Passwords:Iterations"] = "1000" });
         await ActiveAccountTokenAsync(first, smtp);
         await first.StopAsync();
 
@@ -154,8 +153,6 @@ public sealed class LifecycleTests
 
         Assert.Equal(2000u, await IterationsAsync(second));
         Assert.Equal(HttpStatusCode.OK, (await second.LoginAsync("alice", TestData.StrongPassword)).StatusCode);
-        await smtp.DisposeAsync();
-        TestStorage.Delete(first.Directory);
     }
 
     [Fact]

@@ -140,7 +140,7 @@ public sealed class DeliveryFaultTests
                 return release.Task;
             },
         };
-        var app = TestOutbox.StartApp(smtp);
+        await using var app = TestOutbox.StartApp(smtp);
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         // The server answers only once the host has begun to stop.
         lifetime.ApplicationStopping.Register(() => release.TrySetResult(null));
@@ -151,7 +151,6 @@ public sealed class DeliveryFaultTests
 
         Assert.Equal("sent", await app.ScalarAsync<string>("SELECT status FROM outbox;"));
         Assert.Single(smtp.Received);
-        TestStorage.Delete(app.Directory);
     }
 
     [Fact]

@@ -15,8 +15,9 @@ public sealed class SmtpSecurityTests
     public async Task SslOnConnect_with_AUTH_PLAIN_delivers_through_a_relay_whose_self_signed_certificate_is_trusted()
     {
         using var certificate = TestCertificates.SelfSigned();
+        using var folder = new TemporaryDatabase("accounts-relay-");
         await using var smtp = new TestSmtpServer(tls: TestSmtpTls.Implicit, certificate: certificate, username: User, password: Password, mechanisms: ["PLAIN"]);
-        await using var app = TestApp.Start(smtp, Settings(smtp, "SslOnConnect", TestCertificates.WritePem(certificate, Path.GetTempPath())));
+        await using var app = TestApp.Start(smtp, Settings(smtp, "SslOnConnect", TestCertificates.WritePem(certificate, folder.Directory)));
 
         await app.RegisterAsync("alice", "alice@example.com");
 
@@ -30,8 +31,9 @@ public sealed class SmtpSecurityTests
     public async Task StartTls_with_AUTH_LOGIN_delivers_through_a_relay_whose_self_signed_certificate_is_trusted()
     {
         using var certificate = TestCertificates.SelfSigned();
+        using var folder = new TemporaryDatabase("accounts-relay-");
         await using var smtp = new TestSmtpServer(tls: TestSmtpTls.StartTls, certificate: certificate, username: User, password: Password, mechanisms: ["LOGIN"]);
-        await using var app = TestApp.Start(smtp, Settings(smtp, "StartTls", TestCertificates.WritePem(certificate, Path.GetTempPath())));
+        await using var app = TestApp.Start(smtp, Settings(smtp, "StartTls", TestCertificates.WritePem(certificate, folder.Directory)));
 
         await app.RegisterAsync("alice", "alice@example.com");
 
@@ -46,8 +48,9 @@ public sealed class SmtpSecurityTests
         var (authority, server) = TestCertificates.IssuedByPrivateAuthority();
         using var _ = authority;
         using var __ = server;
+        using var folder = new TemporaryDatabase("accounts-relay-");
         await using var smtp = new TestSmtpServer(tls: TestSmtpTls.Implicit, certificate: server);
-        var settings = Settings(smtp, "SslOnConnect", TestCertificates.WritePem(authority, Path.GetTempPath()));
+        var settings = Settings(smtp, "SslOnConnect", TestCertificates.WritePem(authority, folder.Directory));
         settings.Remove("Email:Smtp:Username");
         settings.Remove("Email:Smtp:Password");
         await using var app = TestApp.Start(smtp, settings);
@@ -76,7 +79,8 @@ public sealed class SmtpSecurityTests
     public async Task No_log_line_holds_the_SMTP_password_or_the_raw_token()
     {
         using var certificate = TestCertificates.SelfSigned();
-        var pem = TestCertificates.WritePem(certificate, Path.GetTempPath());
+        using var folder = new TemporaryDatabase("accounts-relay-");
+        var pem = TestCertificates.WritePem(certificate, folder.Directory);
         var logs = new CapturedLogs();
         await using var smtp = new TestSmtpServer(tls: TestSmtpTls.StartTls, certificate: certificate, username: User, password: Password);
         var settings = Settings(smtp, "StartTls", pem);

@@ -184,7 +184,8 @@ public sealed class AbuseTests
         });
         Assert.Contains("Email:Transport", refused);
 
-        var directory = Directory.CreateTempSubdirectory("accounts-production-").FullName;
+        using var folder = new TemporaryDatabase("accounts-production-");
+        var directory = folder.Directory;
         var settings = TestSettings.Defaults(directory, smtpPort: 25);
         settings["Email:Transport"] = transport;
         settings["ASPNETCORE_ENVIRONMENT"] = "Production";

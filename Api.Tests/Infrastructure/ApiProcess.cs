@@ -44,7 +44,9 @@ public sealed class ApiProcess : IAsyncDisposable
         var baseAddress = new Uri($"http://127.0.0.1:{FreePort()}");
         var child = new ApiProcess(Launch(directory, settings, ["--urls", baseAddress.ToString()]), baseAddress);
         using var client = new HttpClient { BaseAddress = baseAddress };
-        await Eventually.TrueAsync(
+        try
+        {
+            await Eventually.TrueAsync(
             async () =>
             {
                 if (child._process.HasExited)
@@ -63,6 +65,13 @@ public sealed class ApiProcess : IAsyncDisposable
             },
             "the API answers",
             TimeSpan.FromSeconds(30));
+        }
+        catch
+        {
+            await child.DisposeAsync();
+            throw;
+        }
+
         return child;
     }
 
@@ -82,18 +91,11 @@ public sealed class ApiProcess : IAsyncDisposable
     /// </summary>
     public static async Task<string> FailedStartOutputAsync(IDictionary<string, string?> overrides)
     {
-        var directory = Directory.CreateTempSubdirectory("accounts-start-").FullName;
-        try
-        {
-            var settings = TestSettings.Defaults(directory, smtpPort: 25).With(overrides);
-            var (exitCode, output) = await RunAsync(directory, settings, "--urls", "http://127.0.0.1:0");
-            Assert.True(exitCode != 0, $"The app started although it should have refused:\n{output}");
-            return output;
-        }
-        finally
-        {
-            TestStorage.Delete(directory);
-        }
+        using var folder = new TemporaryDatabase("accounts-start-");
+        var settings = TestSettings.Defaults(folder.Directory, smtpPort: 25).With(overrides);
+        var (exitCode, output) = await RunAsync(folder.Directory, settings, "--urls", "http://127.0.0.1:0");
+        Assert.True(exitCode != 0, $"The app started although it should have refused:\n{output}");
+        return output;
     }
 
     /// <summary>SIGKILL: no shutdown code runs, nothing is flushed or released.</summary>

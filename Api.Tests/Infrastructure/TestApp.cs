@@ -22,6 +22,7 @@ public sealed class TestApp : IAsyncDisposable
 
     private readonly Factory _factory;
     private readonly bool _ownsDirectory;
+    private int _stopped;
 
     private TestApp(Factory factory, TestSmtpServer? smtp, string directory, bool ownsDirectory, FakeTimeProvider? time)
     {
@@ -68,8 +69,23 @@ public sealed class TestApp : IAsyncDisposable
     {
         var ownsDirectory = directory is null;
         directory ??= System.IO.Directory.CreateTempSubdirectory("accounts-tests-").FullName;
-        var configuration = TestSettings.Defaults(directory, smtp?.Port).With(settings);
-        return new TestApp(new Factory(configuration, time, services, environment, port), smtp, directory, ownsDirectory, time);
+        var factory = new Factory(TestSettings.Defaults(directory, smtp?.Port).With(settings), time, services, environment, port);
+        try
+        {
+            return new TestApp(factory, smtp, directory, ownsDirectory, time);
+        }
+        catch
+        {
+            // What the app would have owned goes with the failed start, as it would with the app.
+            factory.Dispose();
+            _ = smtp?.DisposeAsync().AsTask();
+            if (ownsDirectory)
+            {
+                TestStorage.Delete(directory);
+            }
+
+            throw;
+        }
     }
 
     /// <summary>A fresh app with its own SMTP server, for the common case.</summary>
@@ -126,6 +142,11 @@ public sealed class TestApp : IAsyncDisposable
     /// <summary>Keeps the database folder for a second app, as a restart would.</summary>
     public async Task StopAsync()
     {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        {
+            return;
+        }
+
         Client.Dispose();
         await _factory.DisposeAsync();
         TestStorage.ReleaseConnections();
