@@ -21,12 +21,12 @@ public sealed class LifecycleTests
         await app.RegisterAsync("alice", "alice@example.com");
         var first = await smtp.WaitForMailAsync("alice@example.com");
 
-        var early = await ResendAsync(app, "alice@example.com");
+        var early = await app.ResendActivationAsync("alice@example.com");
         Assert.Equal(HttpStatusCode.Accepted, early.StatusCode);
         Assert.Equal(1, await app.ScalarAsync<long>("SELECT COUNT(*) FROM outbox;"));
 
         time.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
-        Assert.Equal(HttpStatusCode.Accepted, (await ResendAsync(app, "ALICE@example.com")).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await app.ResendActivationAsync("ALICE@example.com")).StatusCode);
         var second = await smtp.WaitForMailAsync("alice@example.com");
 
         Assert.NotEqual(first.Token, second.Token);
@@ -37,15 +37,14 @@ public sealed class LifecycleTests
     [Fact]
     public async Task The_resend_cooldown_is_kept_in_the_database_across_a_restart()
     {
-        var first = TestApp.Start(smtp: null, new Dictionary<string, string?> { ["Activation:ResendCooldown"] = "00:10:00" });
+        await using var first = TestApp.Start(smtp: null, new Dictionary<string, string?> { ["Activation:ResendCooldown"] = "00:10:00" });
         await first.RegisterAsync("alice", "alice@example.com");
         await first.StopAsync();
 
         await using var second = TestApp.Start(smtp: null, new Dictionary<string, string?> { ["Activation:ResendCooldown"] = "00:10:00" }, directory: first.Directory);
-        Assert.Equal(HttpStatusCode.Accepted, (await ResendAsync(second, "alice@example.com")).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await second.ResendActivationAsync("alice@example.com")).StatusCode);
 
         Assert.Equal(1, await second.ScalarAsync<long>("SELECT COUNT(*) FROM outbox;"));
-        TestStorage.Delete(first.Directory);
     }
 
     [Fact]
@@ -85,11 +84,11 @@ public sealed class LifecycleTests
         await app.RegisterAsync("alice", "alice@example.com", birthday: "1990-05-17");
         var mail = await smtp.WaitForMailAsync("alice@example.com");
 
-        await (await LoginAsync(app, "alice", TestData.StrongPassword)).ProblemAsync(403, "account_not_activated");
-        await (await LoginAsync(app, "alice", "wrong password entirely")).ProblemAsync(401, "invalid_credentials");
+        await (await app.LoginAsync("alice", TestData.StrongPassword)).ProblemAsync(403, "account_not_activated");
+        await (await app.LoginAsync("alice", "wrong password entirely")).ProblemAsync(401, "invalid_credentials");
 
         await app.Client.GetAsync(TestApp.PathOf(mail.Link));
-        var login = await LoginAsync(app, "ALICE@EXAMPLE.COM", TestData.StrongPassword);
+        var login = await app.LoginAsync("ALICE@EXAMPLE.COM", TestData.StrongPassword);
         Assert.Equal(HttpStatusCode.OK, login.StatusCode);
         var token = await login.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("Bearer", token.GetProperty("tokenType").GetString());
@@ -113,8 +112,8 @@ public sealed class LifecycleTests
         await using var app = TestApp.Start(smtp: null);
         await app.RegisterAsync("alice", "alice@example.com");
 
-        var unknown = await (await LoginAsync(app, "nobody", TestData.StrongPassword)).ProblemAsync(401, "invalid_credentials");
-        var wrong = await (await LoginAsync(app, "alice", "wrong password entirely")).ProblemAsync(401, "invalid_credentials");
+        var unknown = await (await app.LoginAsync("nobody", TestData.StrongPassword)).ProblemAsync(401, "invalid_credentials");
+        var wrong = await (await app.LoginAsync("alice", "wrong password entirely")).ProblemAsync(401, "invalid_credentials");
 
         Assert.Equal(unknown.GetProperty("title").GetString(), wrong.GetProperty("title").GetString());
     }
@@ -143,19 +142,17 @@ public sealed class LifecycleTests
     [Fact]
     public async Task A_hash_stored_at_a_lower_cost_is_rehashed_at_login()
     {
-        var first = TestApp.StartWithSmtp(out var smtp, new Dictionary<string, string?> { ["Passwords:Iterations"] = "1000" });
+        await using var first = TestApp.StartWithSmtp(out var smtp, new Dictionary<string, string?> { ["Passwords:Iterations"] = "1000" });
         await ActiveAccountTokenAsync(first, smtp);
         await first.StopAsync();
 
         await using var second = TestApp.Start(smtp: null, new Dictionary<string, string?> { ["Passwords:Iterations"] = "2000" }, directory: first.Directory);
         Assert.Equal(1000u, await IterationsAsync(second));
 
-        Assert.Equal(HttpStatusCode.OK, (await LoginAsync(second, "alice", TestData.StrongPassword)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await second.LoginAsync("alice", TestData.StrongPassword)).StatusCode);
 
         Assert.Equal(2000u, await IterationsAsync(second));
-        Assert.Equal(HttpStatusCode.OK, (await LoginAsync(second, "alice", TestData.StrongPassword)).StatusCode);
-        await smtp.DisposeAsync();
-        TestStorage.Delete(first.Directory);
+        Assert.Equal(HttpStatusCode.OK, (await second.LoginAsync("alice", TestData.StrongPassword)).StatusCode);
     }
 
     [Fact]
@@ -178,8 +175,8 @@ public sealed class LifecycleTests
         Assert.Equal(HttpStatusCode.NoContent, reset.StatusCode);
 
         await (await MeAsync(app, oldToken)).ProblemAsync(401, "unauthorized");
-        await (await LoginAsync(app, "alice", TestData.StrongPassword)).ProblemAsync(401, "invalid_credentials");
-        Assert.Equal(HttpStatusCode.OK, (await LoginAsync(app, "alice", NewPassword)).StatusCode);
+        await (await app.LoginAsync("alice", TestData.StrongPassword)).ProblemAsync(401, "invalid_credentials");
+        Assert.Equal(HttpStatusCode.OK, (await app.LoginAsync("alice", NewPassword)).StatusCode);
         var again = await app.Client.PostAsJsonAsync("/password/reset", new { token = mail.Token, password = "yet another horse battery", confirmPassword = "yet another horse battery" });
         await again.ProblemAsync(410, "token_expired");
     }
@@ -246,12 +243,6 @@ public sealed class LifecycleTests
         Assert.Equal("https://app.example.test/reset", mail.Link.GetLeftPart(UriPartial.Path));
     }
 
-    private static Task<HttpResponseMessage> ResendAsync(TestApp app, string email) =>
-        app.Client.PostAsJsonAsync("/activation/resend", new { email });
-
-    private static Task<HttpResponseMessage> LoginAsync(TestApp app, string login, string password) =>
-        app.Client.PostAsJsonAsync("/login", new { login, password });
-
     private static Task<HttpResponseMessage> MeAsync(TestApp app, string token)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, "/me");
@@ -265,7 +256,7 @@ public sealed class LifecycleTests
         await app.RegisterAsync("alice", "alice@example.com");
         var mail = await smtp.WaitForMailAsync("alice@example.com");
         await app.Client.GetAsync(TestApp.PathOf(mail.Link));
-        var login = await LoginAsync(app, "alice", TestData.StrongPassword);
+        var login = await app.LoginAsync("alice", TestData.StrongPassword);
         return (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
     }
 

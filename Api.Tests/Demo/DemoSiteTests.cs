@@ -58,7 +58,7 @@ public sealed class DemoSiteTests
     public async Task The_built_app_run_from_another_folder_serves_the_demo_from_its_build_output()
     {
         using var folder = new TemporaryDatabase("accounts-demo-");
-        var settings = ApiProcess.Defaults(folder.Directory, smtpPort: 25);
+        var settings = TestSettings.Defaults(folder.Directory, smtpPort: 25);
         settings[DemoSite.EnabledKey] = "true";
         // The working directory, hence the content root, is a folder without Demo/site.
         await using var api = await ApiProcess.StartServerAsync(folder.Directory, settings);

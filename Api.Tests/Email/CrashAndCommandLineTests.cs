@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
-using Accounts.Api.Email;
 using Accounts.Api.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Accounts.Api.Tests.Email;
 
@@ -13,7 +11,8 @@ public sealed class CrashAndCommandLineTests
     public async Task A_process_killed_mid_drain_delivers_every_committed_mail_after_the_restart()
     {
         const int count = 20;
-        var directory = Directory.CreateTempSubdirectory("accounts-crash-").FullName;
+        using var folder = new TemporaryDatabase("accounts-crash-");
+        var directory = folder.Directory;
         var restarted = false;
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var held = 0;
@@ -33,7 +32,7 @@ public sealed class CrashAndCommandLineTests
                 return "421 4.4.2 Connection lost";
             },
         };
-        var settings = ApiProcess.Defaults(directory, smtp.Port);
+        var settings = TestSettings.Defaults(directory, smtp.Port);
         if (TestStorage.IsPostgres)
         {
             // On a shared database the restarted process cannot tell the dead one's claims from
@@ -76,20 +75,18 @@ public sealed class CrashAndCommandLineTests
         await Eventually.TrueAsync(
             async () => await TestStorage.ScalarAsync<long>(directory, "SELECT COUNT(*) FROM outbox WHERE status = 'sent';") == count,
             "every row is marked sent");
-        await second.DisposeAsync();
-        TestStorage.Delete(directory);
     }
 
     [Fact]
     public async Task The_command_line_lists_dead_mail_and_queues_it_again()
     {
         await using var refusing = new TestSmtpServer { DataReply = _ => Task.FromResult<string?>("554 5.7.1 Rejected for policy") };
-        var first = DeliveryFaultTests.StartWithGreetings(refusing);
-        var recipients = await DeliveryFaultTests.EnqueueAsync(first, 2);
+        await using var first = TestOutbox.StartApp(refusing);
+        var recipients = await TestOutbox.EnqueueAsync(first, 2);
         await Eventually.TrueAsync(
             async () => await first.ScalarAsync<long>("SELECT COUNT(*) FROM outbox WHERE status = 'dead';") == 2, "both are dead");
         await first.StopAsync();
-        var settings = ApiProcess.Defaults(first.Directory, refusing.Port);
+        var settings = TestSettings.Defaults(first.Directory, refusing.Port);
 
         var (listed, list) = await ApiProcess.RunAsync(first.Directory, settings, "outbox", "list", "--dead");
         var (retried, retry) = await ApiProcess.RunAsync(first.Directory, settings, "outbox", "retry", "--all-dead");
@@ -104,22 +101,19 @@ public sealed class CrashAndCommandLineTests
 
         await using var smtp = new TestSmtpServer();
         await using var second = TestApp.Start(
-            smtp, directory: first.Directory, services: s => s.AddKeyedScoped<IEmailComposer, DeliveryFaultTests.GreetingComposer>("greeting"));
+            smtp, directory: first.Directory, services: TestOutbox.AddGreetings);
         await smtp.WaitForCountAsync(2);
         Assert.Equal(recipients.Order(), smtp.Received.SelectMany(m => m.Recipients).Order());
-        await second.StopAsync();
-        TestStorage.Delete(first.Directory);
     }
 
     [Fact]
     public async Task An_unknown_outbox_command_prints_the_usage_and_fails()
     {
-        var directory = Directory.CreateTempSubdirectory("accounts-cli-").FullName;
+        using var folder = new TemporaryDatabase("accounts-cli-");
 
-        var (exitCode, output) = await ApiProcess.RunAsync(directory, ApiProcess.Defaults(directory, 25), "outbox", "resend", "everything");
+        var (exitCode, output) = await ApiProcess.RunAsync(folder.Directory, TestSettings.Defaults(folder.Directory, 25), "outbox", "resend", "everything");
 
         Assert.Equal(2, exitCode);
         Assert.Contains("usage:", output);
-        TestStorage.Delete(directory);
     }
 }

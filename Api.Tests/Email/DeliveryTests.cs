@@ -98,7 +98,7 @@ public sealed class DeliveryTests
         using var blackHole = new TcpListener(IPAddress.Loopback, 0);
         blackHole.Start(); // accepts connections and never answers: the send hangs until the app stops
         var port = ((IPEndPoint)blackHole.LocalEndpoint).Port;
-        var first = TestApp.Start(smtp: null, new Dictionary<string, string?>
+        await using var first = TestApp.Start(smtp: null, new Dictionary<string, string?>
         {
             ["Email:Transport"] = "Smtp",
             ["Email:Smtp:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -116,7 +116,6 @@ public sealed class DeliveryTests
 
         var mail = await smtp.WaitForMailAsync("alice@example.com");
         Assert.Equal("activated", await (await second.Client.GetAsync(TestApp.PathOf(mail.Link))).StatusAsync());
-        TestStorage.Delete(first.Directory);
     }
 
 #if !POSTGRES
@@ -125,7 +124,7 @@ public sealed class DeliveryTests
     [Fact]
     public async Task A_claim_left_by_a_crashed_process_is_taken_back_at_the_next_start()
     {
-        var first = TestApp.Start(smtp: null, new Dictionary<string, string?> { ["Email:Transport"] = "Log" });
+        await using var first = TestApp.Start(smtp: null, new Dictionary<string, string?> { ["Email:Transport"] = "Log" });
         await first.RegisterAsync("alice", "alice@example.com");
         await Eventually.TrueAsync(async () => await first.ScalarAsync<string>("SELECT status FROM outbox;") == "sent", "the mail is sent");
         await first.StopAsync();
@@ -139,7 +138,6 @@ public sealed class DeliveryTests
 
         var mail = await smtp.WaitForMailAsync("alice@example.com");
         Assert.Equal("activated", await (await second.Client.GetAsync(TestApp.PathOf(mail.Link))).StatusAsync());
-        TestStorage.Delete(first.Directory);
     }
 #endif
 
@@ -147,8 +145,7 @@ public sealed class DeliveryTests
     public async Task A_message_with_several_recipients_goes_out_once_to_all_of_them()
     {
         await using var smtp = new TestSmtpServer();
-        await using var app = TestApp.Start(smtp, services: services =>
-            services.AddKeyedScoped<IEmailComposer, GreetingComposer>("greeting"));
+        await using var app = TestApp.Start(smtp, services: TestOutbox.AddGreetings);
         var signal = app.Services.GetRequiredService<OutboxSignal>();
         var database = app.Services.GetRequiredService<Database>();
 
@@ -159,12 +156,6 @@ public sealed class DeliveryTests
         var mail = await smtp.WaitForMailAsync();
         Assert.Equal(["a@example.com", "b@example.com"], mail.Recipients);
         Assert.Equal("Hello", mail.Subject);
-    }
-
-    private sealed class GreetingComposer : IEmailComposer
-    {
-        public Task<EmailContent?> ComposeAsync(OutboxMessage message, CancellationToken cancellationToken) =>
-            Task.FromResult<EmailContent?>(new EmailContent("Hello", "Hello, everyone.", null));
     }
 
     /// <summary>A loopback port nothing listens on: connecting to it is refused at once.</summary>

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using Accounts.Api.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,8 +15,9 @@ public sealed class SmtpSecurityTests
     public async Task SslOnConnect_with_AUTH_PLAIN_delivers_through_a_relay_whose_self_signed_certificate_is_trusted()
     {
         using var certificate = TestCertificates.SelfSigned();
+        using var folder = new TemporaryDatabase("accounts-relay-");
         await using var smtp = new TestSmtpServer(tls: TestSmtpTls.Implicit, certificate: certificate, username: User, password: Password, mechanisms: ["PLAIN"]);
-        await using var app = TestApp.Start(smtp, Settings(smtp, "SslOnConnect", TestCertificates.WritePem(certificate, Path.GetTempPath())));
+        await using var app = TestApp.Start(smtp, Settings(smtp, "SslOnConnect", TestCertificates.WritePem(certificate, folder.Directory)));
 
         await app.RegisterAsync("alice", "alice@example.com");
 
@@ -31,8 +31,9 @@ public sealed class SmtpSecurityTests
     public async Task StartTls_with_AUTH_LOGIN_delivers_through_a_relay_whose_self_signed_certificate_is_trusted()
     {
         using var certificate = TestCertificates.SelfSigned();
+        using var folder = new TemporaryDatabase("accounts-relay-");
         await using var smtp = new TestSmtpServer(tls: TestSmtpTls.StartTls, certificate: certificate, username: User, password: Password, mechanisms: ["LOGIN"]);
-        await using var app = TestApp.Start(smtp, Settings(smtp, "StartTls", TestCertificates.WritePem(certificate, Path.GetTempPath())));
+        await using var app = TestApp.Start(smtp, Settings(smtp, "StartTls", TestCertificates.WritePem(certificate, folder.Directory)));
 
         await app.RegisterAsync("alice", "alice@example.com");
 
@@ -47,8 +48,9 @@ public sealed class SmtpSecurityTests
         var (authority, server) = TestCertificates.IssuedByPrivateAuthority();
         using var _ = authority;
         using var __ = server;
+        using var folder = new TemporaryDatabase("accounts-relay-");
         await using var smtp = new TestSmtpServer(tls: TestSmtpTls.Implicit, certificate: server);
-        var settings = Settings(smtp, "SslOnConnect", TestCertificates.WritePem(authority, Path.GetTempPath()));
+        var settings = Settings(smtp, "SslOnConnect", TestCertificates.WritePem(authority, folder.Directory));
         settings.Remove("Email:Smtp:Username");
         settings.Remove("Email:Smtp:Password");
         await using var app = TestApp.Start(smtp, settings);
@@ -77,8 +79,9 @@ public sealed class SmtpSecurityTests
     public async Task No_log_line_holds_the_SMTP_password_or_the_raw_token()
     {
         using var certificate = TestCertificates.SelfSigned();
-        var pem = TestCertificates.WritePem(certificate, Path.GetTempPath());
-        var logs = new CapturingLoggerProvider();
+        using var folder = new TemporaryDatabase("accounts-relay-");
+        var pem = TestCertificates.WritePem(certificate, folder.Directory);
+        var logs = new CapturedLogs();
         await using var smtp = new TestSmtpServer(tls: TestSmtpTls.StartTls, certificate: certificate, username: User, password: Password);
         var settings = Settings(smtp, "StartTls", pem);
         settings["Logging:LogLevel:Default"] = "Trace";
@@ -87,8 +90,8 @@ public sealed class SmtpSecurityTests
             await app.RegisterAsync("alice", "alice@example.com");
             var mail = await smtp.WaitForMailAsync("alice@example.com");
             Assert.Equal("activated", await (await app.Client.GetAsync(TestApp.PathOf(mail.Link))).StatusAsync());
-            Assert.NotEmpty(logs.Lines);
-            Assert.DoesNotContain(logs.Lines, line => line.Contains(mail.Token, StringComparison.Ordinal));
+            Assert.NotEmpty(logs.Entries);
+            Assert.DoesNotContain(logs.Entries, e => e.ToString().Contains(mail.Token, StringComparison.Ordinal));
         }
 
         // A relay that refuses the password: the failure is logged, the password is not.
@@ -99,8 +102,8 @@ public sealed class SmtpSecurityTests
         await second.RegisterAsync("bob", "bob@example.com");
         await Eventually.TrueAsync(async () => await second.ScalarAsync<long>("SELECT attempts FROM outbox;") >= 1, "the attempt failed");
 
-        Assert.Contains(logs.Lines, line => line.Contains("authentication", StringComparison.OrdinalIgnoreCase));
-        Assert.DoesNotContain(logs.Lines, line => line.Contains(Password, StringComparison.Ordinal));
+        Assert.Contains(logs.Entries, e => e.ToString().Contains("authentication", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(logs.Entries, e => e.ToString().Contains(Password, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -122,29 +125,4 @@ public sealed class SmtpSecurityTests
         ["Email:Smtp:Password"] = Password,
         ["Email:Smtp:TrustedCertificate"] = trustedCertificate,
     };
-
-    /// <summary>Keeps every formatted log line and exception, from every category.</summary>
-    private sealed class CapturingLoggerProvider : ILoggerProvider
-    {
-        private readonly ConcurrentQueue<string> _lines = new();
-
-        public IReadOnlyCollection<string> Lines => [.. _lines];
-
-        public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                lines.Enqueue($"{category}: {formatter(state, exception)} {exception}");
-        }
-    }
 }

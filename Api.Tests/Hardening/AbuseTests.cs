@@ -84,15 +84,15 @@ public sealed class AbuseTests
 
         for (var i = 0; i < 3; i++)
         {
-            await (await LoginAsync(app, "alice", "wrong password entirely")).ProblemAsync(401, "invalid_credentials");
+            await (await app.LoginAsync("alice", "wrong password entirely")).ProblemAsync(401, "invalid_credentials");
         }
 
-        var locked = await LoginAsync(app, "alice", TestData.StrongPassword);
+        var locked = await app.LoginAsync("alice", TestData.StrongPassword);
         await locked.ProblemAsync(429, "too_many_attempts");
         Assert.Equal("60", locked.Headers.GetValues("Retry-After").Single());
 
         time.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
-        Assert.Equal(HttpStatusCode.OK, (await LoginAsync(app, "alice", TestData.StrongPassword)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await app.LoginAsync("alice", TestData.StrongPassword)).StatusCode);
         Assert.Equal(0, await app.ScalarAsync<long>("SELECT COUNT(*) FROM login_failures;"));
     }
 
@@ -104,9 +104,9 @@ public sealed class AbuseTests
 
         foreach (var login in new[] { "alice", "nobody" })
         {
-            await (await LoginAsync(app, login, "wrong password entirely")).ProblemAsync(401, "invalid_credentials");
-            await (await LoginAsync(app, login, "wrong password entirely")).ProblemAsync(401, "invalid_credentials");
-            await (await LoginAsync(app, login, "wrong password entirely")).ProblemAsync(429, "too_many_attempts");
+            await (await app.LoginAsync(login, "wrong password entirely")).ProblemAsync(401, "invalid_credentials");
+            await (await app.LoginAsync(login, "wrong password entirely")).ProblemAsync(401, "invalid_credentials");
+            await (await app.LoginAsync(login, "wrong password entirely")).ProblemAsync(429, "too_many_attempts");
         }
     }
 
@@ -184,8 +184,9 @@ public sealed class AbuseTests
         });
         Assert.Contains("Email:Transport", refused);
 
-        var directory = Directory.CreateTempSubdirectory("accounts-production-").FullName;
-        var settings = ApiProcess.Defaults(directory, smtpPort: 25);
+        using var folder = new TemporaryDatabase("accounts-production-");
+        var directory = folder.Directory;
+        var settings = TestSettings.Defaults(directory, smtpPort: 25);
         settings["Email:Transport"] = transport;
         settings["ASPNETCORE_ENVIRONMENT"] = "Production";
         settings["Email:AllowDevelopmentTransport"] = "true";
@@ -193,7 +194,4 @@ public sealed class AbuseTests
         using var client = new HttpClient { BaseAddress = allowed.BaseAddress };
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
     }
-
-    private static Task<HttpResponseMessage> LoginAsync(TestApp app, string login, string password) =>
-        app.Client.PostAsJsonAsync("/login", new { login, password });
 }

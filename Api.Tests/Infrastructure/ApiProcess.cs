@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -39,28 +38,15 @@ public sealed class ApiProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Settings every child gets: the database in <paramref name="directory"/>, fast hashing, mail to <paramref name="smtpPort"/>.</summary>
-    public static Dictionary<string, string?> Defaults(string directory, int smtpPort) => new(TestStorage.Settings(directory))
-    {
-        ["PublicBaseUrl"] = TestApp.PublicBaseUrl,
-        ["Passwords:Iterations"] = "1000",
-        ["RateLimiting:Enabled"] = "false",
-        ["Email:Transport"] = "Smtp",
-        ["Email:From"] = "accounts@example.test",
-        ["Email:Smtp:Host"] = "127.0.0.1",
-        ["Email:Smtp:Port"] = smtpPort.ToString(CultureInfo.InvariantCulture),
-        ["Email:Smtp:Security"] = "None",
-        ["Email:Smtp:Timeout"] = "00:00:05",
-        ["Logging:LogLevel:Default"] = "Warning",
-    };
-
     /// <summary>Starts the server on a free loopback port and waits until it answers <c>/health/live</c>.</summary>
     public static async Task<ApiProcess> StartServerAsync(string directory, IDictionary<string, string?> settings)
     {
         var baseAddress = new Uri($"http://127.0.0.1:{FreePort()}");
         var child = new ApiProcess(Launch(directory, settings, ["--urls", baseAddress.ToString()]), baseAddress);
         using var client = new HttpClient { BaseAddress = baseAddress };
-        await Eventually.TrueAsync(
+        try
+        {
+            await Eventually.TrueAsync(
             async () =>
             {
                 if (child._process.HasExited)
@@ -79,6 +65,13 @@ public sealed class ApiProcess : IAsyncDisposable
             },
             "the API answers",
             TimeSpan.FromSeconds(30));
+        }
+        catch
+        {
+            await child.DisposeAsync();
+            throw;
+        }
+
         return child;
     }
 
@@ -93,28 +86,16 @@ public sealed class ApiProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts the built app with the test defaults and <paramref name="overrides"/>, expects it to
+    /// Starts the built app with the test defaults (<see cref="TestSettings"/>) and <paramref name="overrides"/>, expects it to
     /// refuse to start (a non-zero exit), and returns what it printed.
     /// </summary>
     public static async Task<string> FailedStartOutputAsync(IDictionary<string, string?> overrides)
     {
-        var directory = Directory.CreateTempSubdirectory("accounts-start-").FullName;
-        try
-        {
-            var settings = Defaults(directory, smtpPort: 25);
-            foreach (var (key, value) in overrides)
-            {
-                settings[key] = value;
-            }
-
-            var (exitCode, output) = await RunAsync(directory, settings, "--urls", "http://127.0.0.1:0");
-            Assert.True(exitCode != 0, $"The app started although it should have refused:\n{output}");
-            return output;
-        }
-        finally
-        {
-            TestStorage.Delete(directory);
-        }
+        using var folder = new TemporaryDatabase("accounts-start-");
+        var settings = TestSettings.Defaults(folder.Directory, smtpPort: 25).With(overrides);
+        var (exitCode, output) = await RunAsync(folder.Directory, settings, "--urls", "http://127.0.0.1:0");
+        Assert.True(exitCode != 0, $"The app started although it should have refused:\n{output}");
+        return output;
     }
 
     /// <summary>SIGKILL: no shutdown code runs, nothing is flushed or released.</summary>

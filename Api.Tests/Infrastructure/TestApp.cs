@@ -22,6 +22,7 @@ public sealed class TestApp : IAsyncDisposable
 
     private readonly Factory _factory;
     private readonly bool _ownsDirectory;
+    private int _stopped;
 
     private TestApp(Factory factory, TestSmtpServer? smtp, string directory, bool ownsDirectory, FakeTimeProvider? time)
     {
@@ -53,8 +54,8 @@ public sealed class TestApp : IAsyncDisposable
     public IServiceProvider Services => _factory.Services;
 
     /// <summary>
-    /// Starts the app. <paramref name="settings"/> override the test defaults (fast hashing, SMTP to
-    /// <paramref name="smtp"/>); pass <paramref name="directory"/> to reuse an earlier app's database, and
+    /// Starts the app. <paramref name="settings"/> override the test defaults (<see cref="TestSettings.Defaults"/>:
+    /// fast hashing, SMTP to <paramref name="smtp"/>); pass <paramref name="directory"/> to reuse an earlier app's database, and
     /// <paramref name="port"/> when settings must name the app's own address (0: any free port).
     /// </summary>
     public static TestApp Start(
@@ -68,27 +69,23 @@ public sealed class TestApp : IAsyncDisposable
     {
         var ownsDirectory = directory is null;
         directory ??= System.IO.Directory.CreateTempSubdirectory("accounts-tests-").FullName;
-        var configuration = new Dictionary<string, string?>(TestStorage.Settings(directory))
+        var factory = new Factory(TestSettings.Defaults(directory, smtp?.Port).With(settings), time, services, environment, port);
+        try
         {
-            ["PublicBaseUrl"] = PublicBaseUrl,
-            ["Passwords:Iterations"] = "1000",
-            ["Email:Transport"] = smtp is null ? "Pickup" : "Smtp",
-            ["Email:PickupDirectory"] = Path.Combine(directory, "mail"),
-            ["Email:From"] = "accounts@example.test",
-            ["Email:Smtp:Host"] = "127.0.0.1",
-            ["Email:Smtp:Port"] = smtp?.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "25",
-            ["Email:Smtp:Security"] = "None",
-            ["Email:Smtp:Timeout"] = "00:00:05",
-            ["DataProtection:KeysDirectory"] = Path.Combine(directory, "keys"),
-            ["RateLimiting:Enabled"] = "false",
-            ["Logging:LogLevel:Default"] = "Warning",
-        };
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
-        {
-            configuration[key] = value;
+            return new TestApp(factory, smtp, directory, ownsDirectory, time);
         }
+        catch
+        {
+            // What the app would have owned goes with the failed start, as it would with the app.
+            factory.Dispose();
+            _ = smtp?.DisposeAsync().AsTask();
+            if (ownsDirectory)
+            {
+                TestStorage.Delete(directory);
+            }
 
-        return new TestApp(new Factory(configuration, time, services, environment, port), smtp, directory, ownsDirectory, time);
+            throw;
+        }
     }
 
     /// <summary>A fresh app with its own SMTP server, for the common case.</summary>
@@ -112,6 +109,12 @@ public sealed class TestApp : IAsyncDisposable
 
         return Client.SendAsync(request);
     }
+
+    public Task<HttpResponseMessage> LoginAsync(string login, string password) =>
+        Client.PostAsJsonAsync("/login", new { login, password });
+
+    public Task<HttpResponseMessage> ResendActivationAsync(string email) =>
+        Client.PostAsJsonAsync("/activation/resend", new { email });
 
     /// <summary>Runs a query on the app's database through a connection of the test's own.</summary>
     public Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? parameters = null) =>
@@ -139,6 +142,11 @@ public sealed class TestApp : IAsyncDisposable
     /// <summary>Keeps the database folder for a second app, as a restart would.</summary>
     public async Task StopAsync()
     {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        {
+            return;
+        }
+
         Client.Dispose();
         await _factory.DisposeAsync();
         TestStorage.ReleaseConnections();

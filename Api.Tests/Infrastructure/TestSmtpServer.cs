@@ -1,38 +1,36 @@
+using System.Buffers;
 using System.Collections.Concurrent;
+using System.IO.Pipelines;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using System.Threading.Channels;
-using MimeKit;
 
 namespace Accounts.Api.Tests.Infrastructure;
 
-/// <summary>A mail the test SMTP server accepted: the envelope, the parsed message, and how the session was held.</summary>
-public sealed record ReceivedMail(
-    string MailFrom, IReadOnlyList<string> Recipients, MimeMessage Message, string? AuthenticatedAs = null, bool Secure = false)
+/// <summary>
+/// A mail the test SMTP server accepted: the envelope, the message as the client sent it, how the
+/// session was held, and when. What MimeKit reads in it is in <c>ReceivedMail.cs</c>, beside this
+/// file: the benchmarks compile this one alone, without MimeKit or xunit.
+/// </summary>
+public sealed partial class ReceivedMail(
+    string mailFrom, IReadOnlyList<string> recipients, byte[] data, string? authenticatedAs, bool secure, DateTimeOffset receivedAt)
 {
-    public string Subject => Message.Subject ?? "";
+    public string MailFrom { get; } = mailFrom;
 
-    public string TextBody => Message.TextBody ?? "";
+    public IReadOnlyList<string> Recipients { get; } = recipients;
 
-    public string HtmlBody => Message.HtmlBody ?? "";
+    /// <summary>The message's bytes (headers and body) as sent after DATA, without the dot stuffing and the final dot.</summary>
+    public byte[] Data { get; } = data;
 
-    /// <summary>The first http(s) link in the plain-text body.</summary>
-    public Uri Link
-    {
-        get
-        {
-            var start = TextBody.IndexOf("http", StringComparison.Ordinal);
-            Assert.True(start >= 0, $"No link in the mail:\n{TextBody}");
-            var end = TextBody.IndexOfAny([' ', '\r', '\n'], start);
-            return new Uri(end < 0 ? TextBody[start..] : TextBody[start..end]);
-        }
-    }
+    public string? AuthenticatedAs { get; } = authenticatedAs;
 
-    /// <summary>The <c>token</c> query parameter of <see cref="Link"/>.</summary>
-    public string Token => Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(Link.Query)["token"].ToString();
+    /// <summary>Whether the message came over TLS.</summary>
+    public bool Secure { get; } = secure;
+
+    /// <summary>When the server accepted the message, just before its 250 reply.</summary>
+    public DateTimeOffset ReceivedAt { get; } = receivedAt;
 }
 
 /// <summary>How the test SMTP server protects its sessions.</summary>
@@ -49,29 +47,43 @@ public enum TestSmtpTls
 }
 
 /// <summary>
-/// A small ESMTP server on loopback that accepts every mail, for tests that send through MailKit
-/// over real TCP. Each accepted message is parsed with MimeKit and can be awaited with a timeout.
-/// It can speak TLS (implicit or STARTTLS) with a given certificate, require AUTH PLAIN or LOGIN,
-/// stop and start listening on the same port, and misbehave on demand (see the hooks).
+/// A small ESMTP server on loopback that accepts every mail, for tests and benchmarks that send
+/// through MailKit over real TCP. It keeps each accepted message, to be awaited with a timeout, or
+/// (<c>keepMail: false</c>, for benchmarks) only counts them. It answers all the commands of one
+/// read in one write, with TCP_NODELAY, as a real server does with pipelined commands. It can speak
+/// TLS (implicit or STARTTLS) with a given certificate, require AUTH PLAIN or LOGIN, stop and start
+/// listening on the same port, hold its greetings, delay every reply, and misbehave on demand (see
+/// the hooks).
 /// </summary>
 public sealed class TestSmtpServer : IAsyncDisposable
 {
+    private static readonly byte[] Ok = "250 OK\r\n"u8.ToArray();
+    private static readonly byte[] StartData = "354 End data with <CR><LF>.<CR><LF>\r\n"u8.ToArray();
+    private static readonly byte[] Queued = "250 OK: queued\r\n"u8.ToArray();
+
     private readonly CancellationTokenSource _stopping = new();
-    private readonly Channel<ReceivedMail> _inbox = Channel.CreateUnbounded<ReceivedMail>();
-    private readonly List<ReceivedMail> _received = [];
-
-    /// <summary>The mails <see cref="WaitForMailAsync"/> has handed out (guarded by <see cref="_received"/>).</summary>
-    private readonly HashSet<ReceivedMail> _returned = new(ReferenceEqualityComparer.Instance);
-
-    /// <summary>Completed, and replaced, when a mail arrives (guarded by <see cref="_received"/>).</summary>
-    private TaskCompletionSource _arrival = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly ConcurrentDictionary<TcpClient, byte> _sessions = new();
+    private readonly ConcurrentDictionary<Socket, byte> _sessions = new();
     private readonly TestSmtpTls _tls;
     private readonly X509Certificate2? _certificate;
     private readonly string? _username;
     private readonly string? _password;
     private readonly string[] _mechanisms;
-    private readonly Lock _gate = new();
+    private readonly bool _keepMail;
+    private readonly Lock _listening = new();
+
+    /// <summary>Guards the mail kept, the count and those waiting for them.</summary>
+    private readonly Lock _mail = new();
+    private readonly List<ReceivedMail> _received = [];
+
+    /// <summary>The mails <see cref="WaitForMailAsync"/> has handed out.</summary>
+    private readonly HashSet<ReceivedMail> _returned = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Waits of <see cref="WaitForCountAsync"/>: each completes when that many mails have been accepted.</summary>
+    private readonly List<(long Count, TaskCompletionSource Reached)> _countWaits = [];
+
+    /// <summary>Completed at the next mail, for a <see cref="WaitForMailAsync"/> that found none yet.</summary>
+    private TaskCompletionSource? _arrival;
+    private long _accepted;
     private TcpListener? _listener;
     private Task _acceptLoop = Task.CompletedTask;
     private int _dataCount;
@@ -82,19 +94,25 @@ public sealed class TestSmtpServer : IAsyncDisposable
     /// <param name="certificate">Required for <see cref="TestSmtpTls.Implicit"/> and <see cref="TestSmtpTls.StartTls"/>; must have its private key.</param>
     /// <param name="username">When set, MAIL is refused until the client authenticates with it and <paramref name="password"/>.</param>
     /// <param name="mechanisms">The SASL mechanisms offered (PLAIN, LOGIN).</param>
+    /// <param name="keepMail">
+    /// False keeps nothing of a message but the count (and what <see cref="MailAccepted"/> takes):
+    /// <see cref="Received"/> stays empty, so a benchmark's 100,000 mails hold no memory.
+    /// </param>
     public TestSmtpServer(
         int port = 0,
         TestSmtpTls tls = TestSmtpTls.None,
         X509Certificate2? certificate = null,
         string? username = null,
         string? password = null,
-        string[]? mechanisms = null)
+        string[]? mechanisms = null,
+        bool keepMail = true)
     {
         _tls = tls;
         _certificate = certificate;
         _username = username;
         _password = password;
         _mechanisms = mechanisms ?? ["PLAIN", "LOGIN"];
+        _keepMail = keepMail;
         Port = port;
         StartListening();
     }
@@ -103,6 +121,9 @@ public sealed class TestSmtpServer : IAsyncDisposable
 
     /// <summary>How many TCP connections the server has accepted.</summary>
     public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>How many messages the server has accepted (250 to the end of DATA), kept or not.</summary>
+    public long Accepted => Interlocked.Read(ref _accepted);
 
     /// <summary>
     /// Replaces the server's reply to a command: called with each command line, it returns the
@@ -120,12 +141,21 @@ public sealed class TestSmtpServer : IAsyncDisposable
     /// <summary>Called with the number of each DATA command: true drops the connection in the middle of the body.</summary>
     public Func<int, bool>? DropInData { get; set; }
 
-    /// <summary>Every mail received so far, in order.</summary>
+    /// <summary>Called with each mail accepted, in its session, before the reply (and before the count that wakes the waits moves).</summary>
+    public Action<ReceivedMail>? MailAccepted { get; set; }
+
+    /// <summary>Called as each session opens: its greeting waits for the task (a server that accepts connections and greets none yet).</summary>
+    public Func<Task>? BeforeGreeting { get; set; }
+
+    /// <summary>A simulated network round trip: every write of replies, the greeting included, waits this long.</summary>
+    public TimeSpan ReplyDelay { get; set; }
+
+    /// <summary>Every mail kept so far, in order.</summary>
     public IReadOnlyList<ReceivedMail> Received
     {
         get
         {
-            lock (_received)
+            lock (_mail)
             {
                 return [.. _received];
             }
@@ -136,7 +166,7 @@ public sealed class TestSmtpServer : IAsyncDisposable
     public async Task StopListeningAsync()
     {
         Task loop;
-        lock (_gate)
+        lock (_listening)
         {
             _listener?.Stop();
             _listener = null;
@@ -146,15 +176,14 @@ public sealed class TestSmtpServer : IAsyncDisposable
         await loop;
         foreach (var session in _sessions.Keys)
         {
-            // A session that ends meanwhile disposes its client, which sets Client to null.
-            session.Client?.Close(0);
+            session.Close(0); // a reset; a session that has ended meanwhile is closed already
         }
     }
 
     /// <summary>Listens again on the same port.</summary>
     public void StartListening()
     {
-        lock (_gate)
+        lock (_listening)
         {
             if (_listener is not null)
             {
@@ -183,7 +212,7 @@ public sealed class TestSmtpServer : IAsyncDisposable
             while (true)
             {
                 Task arrival;
-                lock (_received)
+                lock (_mail)
                 {
                     var mail = _received.FirstOrDefault(m => !_returned.Contains(m)
                         && (recipient is null || m.Recipients.Contains(recipient, StringComparer.OrdinalIgnoreCase)));
@@ -193,7 +222,7 @@ public sealed class TestSmtpServer : IAsyncDisposable
                         return mail;
                     }
 
-                    arrival = _arrival.Task;
+                    arrival = (_arrival ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
                 }
 
                 await arrival.WaitAsync(cancellation.Token);
@@ -206,23 +235,30 @@ public sealed class TestSmtpServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until <paramref name="count"/> mails have arrived in all.</summary>
-    public async Task<IReadOnlyList<ReceivedMail>> WaitForCountAsync(int count, TimeSpan? timeout = null)
+    /// <summary>Waits until <paramref name="count"/> mails have been accepted in all; returns those kept.</summary>
+    public async Task<IReadOnlyList<ReceivedMail>> WaitForCountAsync(long count, TimeSpan? timeout = null)
     {
-        using var cancellation = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
-        while (Received.Count < count)
+        var limit = timeout ?? TimeSpan.FromSeconds(30);
+        Task reached;
+        lock (_mail)
         {
-            try
+            if (_accepted >= count)
             {
-                await _inbox.Reader.WaitToReadAsync(cancellation.Token);
-                while (Received.Count < count && _inbox.Reader.TryRead(out _))
-                {
-                }
+                return [.. _received];
             }
-            catch (OperationCanceledException)
-            {
-                throw new TimeoutException($"Only {Received.Count} of {count} mails arrived.");
-            }
+
+            var wait = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _countWaits.Add((count, wait));
+            reached = wait.Task;
+        }
+
+        try
+        {
+            await reached.WaitAsync(limit);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"Only {Accepted} of {count} mails arrived within {limit}.");
         }
 
         return Received;
@@ -232,10 +268,10 @@ public sealed class TestSmtpServer : IAsyncDisposable
     {
         while (!_stopping.IsCancellationRequested)
         {
-            TcpClient client;
+            Socket socket;
             try
             {
-                client = await listener.AcceptTcpClientAsync(_stopping.Token);
+                socket = await listener.AcceptSocketAsync(_stopping.Token);
             }
             catch (Exception) when (_stopping.IsCancellationRequested)
             {
@@ -246,126 +282,118 @@ public sealed class TestSmtpServer : IAsyncDisposable
                 return; // StopListeningAsync
             }
 
+            // Each batch of replies is one small write: without this, Nagle's algorithm holds one
+            // back until the client's delayed ACK (tens of ms), which a real server never meets.
+            socket.NoDelay = true;
             Interlocked.Increment(ref _connections);
-            _sessions.TryAdd(client, 0);
-            _ = Task.Run(() => ServeAsync(client));
+            _sessions.TryAdd(socket, 0);
+            _ = Task.Run(() => ServeAsync(socket));
         }
     }
 
-    private async Task ServeAsync(TcpClient client)
+    private async Task ServeAsync(Socket socket)
     {
-        using var session = client;
-        Stream stream = client.GetStream();
-        var secure = false;
+        var cancel = _stopping.Token;
+        await using var session = new Session(this, socket);
         string? authenticated = null;
         try
         {
             if (_tls == TestSmtpTls.Implicit)
             {
-                stream = await StartTlsAsync(stream);
-                secure = true;
+                await session.SecureAsync(Certificate(), cancel);
             }
 
-            // Latin-1 maps bytes to chars one to one, so 8-bit bodies survive the round trip.
-            var reader = new StreamReader(stream, Encoding.Latin1);
-            var writer = new StreamWriter(stream, Encoding.Latin1) { NewLine = "\r\n", AutoFlush = true };
-            await writer.WriteLineAsync("220 localhost test SMTP ready");
+            if (BeforeGreeting is { } greeting)
+            {
+                await greeting().WaitAsync(cancel);
+            }
 
-            string? mailFrom = null;
+            session.Reply("220 localhost test SMTP ready");
+            var mailFrom = "";
             var recipients = new List<string>();
-            while (await reader.ReadLineAsync(_stopping.Token) is { } line)
+            while (await session.ReadLineAsync(cancel) is { } line)
             {
                 if (ReplyOverride?.Invoke(line) is { } reply)
                 {
-                    await writer.WriteLineAsync(reply);
+                    session.Reply(reply);
                     continue;
                 }
 
                 var verb = (line.Length >= 4 ? line[..4] : line).ToUpperInvariant();
-                var offerAuth = _username is not null && (secure || _tls == TestSmtpTls.None);
+                var offerAuth = _username is not null && (session.Secure || _tls == TestSmtpTls.None);
                 switch (verb)
                 {
                     case "EHLO":
-                        await writer.WriteAsync("250-localhost\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n"
-                            + (_tls == TestSmtpTls.StartTls && !secure ? "250-STARTTLS\r\n" : "")
+                        session.Reply("250-localhost\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n"
+                            + (_tls == TestSmtpTls.StartTls && !session.Secure ? "250-STARTTLS\r\n" : "")
                             + (offerAuth ? $"250-AUTH {string.Join(' ', _mechanisms)}\r\n" : "")
-                            + "250 PIPELINING\r\n");
+                            + "250 PIPELINING");
                         break;
                     case "HELO":
-                        await writer.WriteLineAsync("250 localhost");
+                        session.Reply("250 localhost");
                         break;
-                    case "STAR" when line.Equals("STARTTLS", StringComparison.OrdinalIgnoreCase) && _tls == TestSmtpTls.StartTls && !secure:
-                        await writer.WriteLineAsync("220 2.0.0 Ready to start TLS");
-                        stream = await StartTlsAsync(stream);
-                        secure = true;
-                        reader = new StreamReader(stream, Encoding.Latin1);
-                        writer = new StreamWriter(stream, Encoding.Latin1) { NewLine = "\r\n", AutoFlush = true };
+                    case "STAR" when line.Equals("STARTTLS", StringComparison.OrdinalIgnoreCase) && _tls == TestSmtpTls.StartTls && !session.Secure:
+                        session.Reply("220 2.0.0 Ready to start TLS");
+                        await session.SecureAsync(Certificate(), cancel);
                         break;
                     case "AUTH" when offerAuth:
-                        authenticated = await AuthenticateAsync(line, reader, writer);
-                        await writer.WriteLineAsync(authenticated is null
+                        authenticated = await AuthenticateAsync(line, session, cancel);
+                        session.Reply(authenticated is null
                             ? "535 5.7.8 Authentication credentials invalid"
                             : "235 2.7.0 Authentication successful");
                         break;
                     case "MAIL" when _username is not null && authenticated is null:
-                        await writer.WriteLineAsync("530 5.7.0 Authentication required");
+                        session.Reply("530 5.7.0 Authentication required");
                         break;
                     case "MAIL":
                         mailFrom = Address(line);
                         recipients.Clear();
-                        await writer.WriteLineAsync("250 OK");
+                        session.Reply(Ok);
                         break;
                     case "RCPT":
                         recipients.Add(Address(line));
-                        await writer.WriteLineAsync("250 OK");
+                        session.Reply(Ok);
                         break;
                     case "DATA":
                         var number = Interlocked.Increment(ref _dataCount);
-                        await writer.WriteLineAsync("354 End data with <CR><LF>.<CR><LF>");
+                        session.Reply(StartData);
                         if (DropInData?.Invoke(number) == true)
                         {
-                            await reader.ReadLineAsync(_stopping.Token);
-                            client.Client.Close(0); // a reset in the middle of the body
+                            await session.ReadLineAsync(cancel);
+                            socket.Close(0); // a reset in the middle of the body
                             return;
                         }
 
-                        var data = new StringBuilder();
-                        while (await reader.ReadLineAsync(_stopping.Token) is { } dataLine && dataLine != ".")
+                        var record = _keepMail || MailAccepted is not null;
+                        if (await session.ReadDataAsync(record, cancel) is not { } data)
                         {
-                            data.Append(dataLine.StartsWith("..", StringComparison.Ordinal) ? dataLine[1..] : dataLine).Append("\r\n");
+                            return; // the client went away in the middle of the body
                         }
 
                         if (DataReply is { } hook && await hook(number) is { } refusal)
                         {
-                            await writer.WriteLineAsync(refusal);
+                            session.Reply(refusal);
                             break;
                         }
 
-                        var message = await MimeMessage.LoadAsync(new MemoryStream(Encoding.Latin1.GetBytes(data.ToString())));
-                        var mail = new ReceivedMail(mailFrom ?? "", [.. recipients], message, authenticated, secure);
-                        lock (_received)
-                        {
-                            _received.Add(mail);
-                            _arrival.SetResult();
-                            _arrival = new(TaskCreationOptions.RunContinuationsAsynchronously);
-                        }
-
-                        _inbox.Writer.TryWrite(mail);
-                        await writer.WriteLineAsync("250 OK: queued");
+                        Accept(record ? new ReceivedMail(mailFrom, [.. recipients], data, authenticated, session.Secure, DateTimeOffset.UtcNow) : null);
+                        recipients.Clear();
+                        session.Reply(Queued);
                         break;
                     case "RSET":
-                        mailFrom = null;
+                        mailFrom = "";
                         recipients.Clear();
-                        await writer.WriteLineAsync("250 OK");
+                        session.Reply(Ok);
                         break;
                     case "NOOP":
-                        await writer.WriteLineAsync("250 OK");
+                        session.Reply(Ok);
                         break;
                     case "QUIT":
-                        await writer.WriteLineAsync("221 Bye");
+                        session.Reply("221 Bye");
+                        await session.FlushAsync(cancel);
                         return;
                     default:
-                        await writer.WriteLineAsync("502 Command not implemented");
+                        session.Reply("502 Command not implemented");
                         break;
                 }
             }
@@ -379,22 +407,42 @@ public sealed class TestSmtpServer : IAsyncDisposable
         }
         finally
         {
-            _sessions.TryRemove(client, out _);
-            await stream.DisposeAsync();
+            _sessions.TryRemove(socket, out _);
         }
     }
 
-    private async Task<Stream> StartTlsAsync(Stream stream)
+    private void Accept(ReceivedMail? mail)
     {
-        var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
-        await ssl.AuthenticateAsServerAsync(
-            new SslServerAuthenticationOptions { ServerCertificate = _certificate ?? throw new InvalidOperationException("TLS needs a certificate.") },
-            _stopping.Token);
-        return ssl;
+        if (mail is not null)
+        {
+            MailAccepted?.Invoke(mail);
+        }
+
+        lock (_mail)
+        {
+            if (mail is not null && _keepMail)
+            {
+                _received.Add(mail);
+            }
+
+            _accepted++;
+            _arrival?.SetResult();
+            _arrival = null;
+            for (var i = _countWaits.Count - 1; i >= 0; i--)
+            {
+                if (_countWaits[i].Count <= _accepted)
+                {
+                    _countWaits[i].Reached.SetResult();
+                    _countWaits.RemoveAt(i);
+                }
+            }
+        }
     }
 
+    private X509Certificate2 Certificate() => _certificate ?? throw new InvalidOperationException("TLS needs a certificate.");
+
     /// <summary>AUTH PLAIN (with or without an initial response) or AUTH LOGIN; returns the user, or null when refused.</summary>
-    private async Task<string?> AuthenticateAsync(string line, StreamReader reader, StreamWriter writer)
+    private async Task<string?> AuthenticateAsync(string line, Session session, CancellationToken cancel)
     {
         var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var mechanism = parts.Length > 1 ? parts[1].ToUpperInvariant() : "";
@@ -407,23 +455,17 @@ public sealed class TestSmtpServer : IAsyncDisposable
         string? password;
         if (mechanism == "PLAIN")
         {
-            var response = parts.Length > 2 ? parts[2] : await ChallengeAsync("", reader, writer);
+            var response = parts.Length > 2 ? parts[2] : await session.ChallengeAsync("", cancel);
             var fields = Decode(response)?.Split('\0');
             (user, password) = fields is { Length: 3 } ? (fields[1], fields[2]) : (null, null);
         }
         else
         {
-            user = Decode(parts.Length > 2 ? parts[2] : await ChallengeAsync("VXNlcm5hbWU6", reader, writer));
-            password = Decode(await ChallengeAsync("UGFzc3dvcmQ6", reader, writer));
+            user = Decode(parts.Length > 2 ? parts[2] : await session.ChallengeAsync("VXNlcm5hbWU6", cancel));
+            password = Decode(await session.ChallengeAsync("UGFzc3dvcmQ6", cancel));
         }
 
         return user == _username && password == _password ? user : null;
-    }
-
-    private async Task<string> ChallengeAsync(string challenge, StreamReader reader, StreamWriter writer)
-    {
-        await writer.WriteLineAsync($"334 {challenge}");
-        return await reader.ReadLineAsync(_stopping.Token) ?? "";
     }
 
     private static string? Decode(string base64)
@@ -456,5 +498,203 @@ public sealed class TestSmtpServer : IAsyncDisposable
         await _stopping.CancelAsync();
         await StopListeningAsync();
         _stopping.Dispose();
+    }
+
+    /// <summary>
+    /// One client's connection: commands read line by line from what has arrived, replies gathered
+    /// and written together when the client has said all it had to say (before waiting for more).
+    /// </summary>
+    private sealed class Session(TestSmtpServer server, Socket socket) : IAsyncDisposable
+    {
+        private static readonly byte[] EndOfData = "\r\n.\r\n"u8.ToArray();
+
+        private readonly ArrayBufferWriter<byte> _replies = new(256);
+        private Stream _stream = new NetworkStream(socket, ownsSocket: true);
+        private PipeReader? _input;
+
+        /// <summary>What has arrived and is not read yet: the held buffer of the last read.</summary>
+        private ReadOnlySequence<byte> _buffer;
+        private bool _holding;
+        private bool _ended;
+
+        public bool Secure { get; private set; }
+
+        private PipeReader Input => _input ??= PipeReader.Create(_stream, new StreamPipeReaderOptions(leaveOpen: true));
+
+        public void Reply(ReadOnlySpan<byte> line) => _replies.Write(line);
+
+        /// <summary>A reply of one or more lines, without the final CRLF.</summary>
+        public void Reply(string text)
+        {
+            Encoding.Latin1.GetBytes(text, _replies);
+            _replies.Write("\r\n"u8);
+        }
+
+        public async ValueTask FlushAsync(CancellationToken cancel)
+        {
+            if (_replies.WrittenCount == 0)
+            {
+                return;
+            }
+
+            if (server.ReplyDelay > TimeSpan.Zero)
+            {
+                await Task.Delay(server.ReplyDelay, cancel);
+            }
+
+            await _stream.WriteAsync(_replies.WrittenMemory, cancel);
+            _replies.ResetWrittenCount();
+        }
+
+        /// <summary>The next command line (Latin-1 maps bytes to chars one to one), or null when the client has closed.</summary>
+        public async ValueTask<string?> ReadLineAsync(CancellationToken cancel)
+        {
+            while (true)
+            {
+                if (TryTakeLine() is { } line)
+                {
+                    return line;
+                }
+
+                if (!await ReadMoreAsync(cancel))
+                {
+                    return null;
+                }
+            }
+        }
+
+        /// <summary>The message after DATA up to the line with a lone dot, unstuffed (an empty array when not <paramref name="copy"/>), or null when the client has closed.</summary>
+        public async ValueTask<byte[]?> ReadDataAsync(bool copy, CancellationToken cancel)
+        {
+            while (true)
+            {
+                if (TryTakeData(copy) is { } data)
+                {
+                    return data;
+                }
+
+                if (!await ReadMoreAsync(cancel))
+                {
+                    return null;
+                }
+            }
+        }
+
+        public async ValueTask<string> ChallengeAsync(string challenge, CancellationToken cancel)
+        {
+            Reply($"334 {challenge}");
+            return await ReadLineAsync(cancel) ?? "";
+        }
+
+        /// <summary>TLS from here on: what is queued goes out in the clear first (the 220 to STARTTLS).</summary>
+        public async ValueTask SecureAsync(X509Certificate2 certificate, CancellationToken cancel)
+        {
+            await FlushAsync(cancel);
+            if (_input is not null)
+            {
+                // The client sends nothing more in the clear until the handshake: nothing is left unread.
+                if (_holding)
+                {
+                    _input.AdvanceTo(_buffer.End);
+                    _holding = false;
+                }
+
+                await _input.CompleteAsync();
+                _input = null;
+                _buffer = default;
+            }
+
+            var tls = new SslStream(_stream, leaveInnerStreamOpen: false);
+            _stream = tls;
+            await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = certificate }, cancel);
+            Secure = true;
+        }
+
+        /// <summary>Waits for more from the client, having answered what it asked so far; false when it has closed.</summary>
+        private async ValueTask<bool> ReadMoreAsync(CancellationToken cancel)
+        {
+            if (_holding)
+            {
+                Input.AdvanceTo(_buffer.Start, _buffer.End);
+                _holding = false;
+            }
+
+            if (_ended)
+            {
+                return false;
+            }
+
+            await FlushAsync(cancel);
+            var result = await Input.ReadAsync(cancel);
+            _buffer = result.Buffer;
+            _holding = true;
+            _ended = result.IsCompleted;
+            return true;
+        }
+
+        private string? TryTakeLine()
+        {
+            var reader = new SequenceReader<byte>(_buffer);
+            if (!reader.TryReadTo(out ReadOnlySequence<byte> line, "\r\n"u8))
+            {
+                return null;
+            }
+
+            _buffer = _buffer.Slice(reader.Position);
+            return Encoding.Latin1.GetString(line);
+        }
+
+        private byte[]? TryTakeData(bool copy)
+        {
+            var reader = new SequenceReader<byte>(_buffer);
+            ReadOnlySequence<byte> message;
+            if (reader.IsNext(".\r\n"u8, advancePast: true))
+            {
+                message = ReadOnlySequence<byte>.Empty;
+            }
+            else if (reader.TryReadTo(out ReadOnlySequence<byte> beforeEnd, EndOfData, advancePastDelimiter: true))
+            {
+                message = _buffer.Slice(0, beforeEnd.Length + 2); // the last line's CRLF is the message's
+            }
+            else
+            {
+                return null;
+            }
+
+            var data = copy ? Unstuff(message) : [];
+            _buffer = _buffer.Slice(reader.Position);
+            return data;
+        }
+
+        /// <summary>Takes off the dot a client puts before every line that begins with one (RFC 5321, 4.5.2).</summary>
+        private static byte[] Unstuff(ReadOnlySequence<byte> message)
+        {
+            var bytes = message.ToArray();
+            var length = 0;
+            var lineStart = true;
+            foreach (var b in bytes)
+            {
+                if (lineStart && b == (byte)'.')
+                {
+                    lineStart = false;
+                    continue;
+                }
+
+                bytes[length++] = b;
+                lineStart = b == (byte)'\n';
+            }
+
+            return length == bytes.Length ? bytes : bytes[..length];
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_input is not null)
+            {
+                await _input.CompleteAsync();
+            }
+
+            await _stream.DisposeAsync();
+        }
     }
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Accounts.Api.Accounts;
+using Accounts.Api.Tests.Infrastructure;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using PasswordOptions = Accounts.Api.Accounts.PasswordOptions;
@@ -125,14 +126,10 @@ public sealed class PasswordHashingTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => hashing.HashAsync(Password, cancellation.Token));
     }
 
-    [Fact]
+    [LinuxFact]
     public async Task Hashing_threads_yield_the_CPU_to_request_threads_on_Linux()
     {
         using var hashing = Create(FewIterations);
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
 
         // The thread's own /proc entry: its nice value is the 19th field, the 17th after the name's ')'.
         var stat = await hashing.RunAsync(() => File.ReadAllText("/proc/thread-self/stat"), CancellationToken.None);

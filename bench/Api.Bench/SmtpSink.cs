@@ -1,40 +1,44 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
+using Accounts.Api.Tests.Infrastructure;
 
 namespace Accounts.Bench;
 
 /// <summary>
-/// An SMTP server on loopback that accepts everything, optionally taking <see cref="Delay"/> before
-/// it accepts each message, and records when each message arrived, the token in its link, how
+/// The tests' SMTP server (<c>Api.Tests/Infrastructure/TestSmtpServer.cs</c>, linked), keeping no
+/// mail, optionally taking <see cref="Delay"/> before it accepts each message, and the ledger this
+/// harness keeps of what it accepted: when each address got its mail, the token in its link, how
 /// many copies arrived in all and from which sender. A sink made closed accepts connections but
-/// greets none until <see cref="Open"/>, so that senders started at different moments all begin
-/// at the same one.
+/// greets none until <see cref="Open"/>, so that senders started at different moments all begin at
+/// the same one.
 /// </summary>
 public sealed partial class SmtpSink : IAsyncDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _accepting;
+    private readonly TestSmtpServer _server = new(keepMail: false);
     private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public SmtpSink(TimeSpan delay, bool closed = false)
     {
         Delay = delay;
-        if (!closed)
+        _server.MailAccepted = Record;
+        if (delay > TimeSpan.Zero)
         {
-            _open.SetResult();
+            _server.DataReply = async _ =>
+            {
+                await Task.Delay(delay);
+                return null;
+            };
         }
 
-        _listener.Start(1024);
-        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-        _accepting = AcceptAsync();
+        if (closed)
+        {
+            _server.BeforeGreeting = () => _open.Task;
+        }
     }
 
-    public int Port { get; }
+    public int Port => _server.Port;
 
     public TimeSpan Delay { get; }
 
@@ -53,105 +57,20 @@ public sealed partial class SmtpSink : IAsyncDisposable
     /// <summary>Greets the connections a closed sink has been holding, and every later one at once.</summary>
     public void Open() => _open.TrySetResult();
 
-    private async Task AcceptAsync()
+    /// <summary>Called in the SMTP session as each mail is accepted, before the server's 250.</summary>
+    private void Record(ReceivedMail mail)
     {
-        while (!_stop.IsCancellationRequested)
+        var now = Stopwatch.GetTimestamp();
+        var match = TokenPattern().Match(Encoding.Latin1.GetString(mail.Data));
+        var token = match.Success ? match.Groups[1].Value : null;
+        foreach (var recipient in mail.Recipients)
         {
-            try
-            {
-                var client = await _listener.AcceptTcpClientAsync(_stop.Token);
-                // Each reply is its own small write: without this, Nagle's algorithm holds one back
-                // until the client's delayed ACK (tens of ms), which a real server's batched replies never meet.
-                client.NoDelay = true;
-                _ = Task.Run(() => ServeAsync(client));
-            }
-            catch (Exception) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
+            Received[recipient] = (now, token);
+            Copies.AddOrUpdate(recipient, 1, (_, n) => n + 1);
         }
+
+        BySender.AddOrUpdate(mail.MailFrom, mail.Recipients.Count, (_, n) => n + mail.Recipients.Count);
     }
-
-    private async Task ServeAsync(TcpClient client)
-    {
-        using var _ = client;
-        try
-        {
-            var stream = client.GetStream();
-            using var reader = new StreamReader(stream, Encoding.Latin1);
-            await using var writer = new StreamWriter(stream, Encoding.Latin1) { NewLine = "\r\n", AutoFlush = true };
-            await _open.Task.WaitAsync(_stop.Token);
-            await writer.WriteLineAsync("220 sink");
-            var sender = "";
-            var recipients = new List<string>();
-            while (await reader.ReadLineAsync(_stop.Token) is { } line)
-            {
-                var verb = (line.Length >= 4 ? line[..4] : line).ToUpperInvariant();
-                switch (verb)
-                {
-                    case "EHLO":
-                        await writer.WriteAsync("250-sink\r\n250-8BITMIME\r\n250 PIPELINING\r\n");
-                        break;
-                    case "MAIL":
-                        // A new envelope: whatever an unfinished one named is dropped, as a real server does.
-                        sender = Address(line);
-                        recipients.Clear();
-                        await writer.WriteLineAsync("250 OK");
-                        break;
-                    case "RSET":
-                        recipients.Clear();
-                        await writer.WriteLineAsync("250 OK");
-                        break;
-                    case "RCPT":
-                        recipients.Add(Address(line));
-                        await writer.WriteLineAsync("250 OK");
-                        break;
-                    case "DATA":
-                        await writer.WriteLineAsync("354 go on");
-                        string? token = null;
-                        while (await reader.ReadLineAsync(_stop.Token) is { } data && data != ".")
-                        {
-                            if (token is null && TokenPattern().Match(data) is { Success: true } match)
-                            {
-                                token = match.Groups[1].Value;
-                            }
-                        }
-
-                        if (Delay > TimeSpan.Zero)
-                        {
-                            await Task.Delay(Delay, _stop.Token);
-                        }
-
-                        var now = Stopwatch.GetTimestamp();
-                        foreach (var recipient in recipients)
-                        {
-                            Received[recipient] = (now, token);
-                            Copies.AddOrUpdate(recipient, 1, (_, n) => n + 1);
-                        }
-
-                        BySender.AddOrUpdate(sender, recipients.Count, (_, n) => n + recipients.Count);
-                        recipients.Clear();
-                        await writer.WriteLineAsync("250 OK");
-                        break;
-                    case "QUIT":
-                        await writer.WriteLineAsync("221 bye");
-                        return;
-                    default:
-                        await writer.WriteLineAsync("250 OK");
-                        break;
-                }
-            }
-        }
-        catch (Exception) when (_stop.IsCancellationRequested)
-        {
-        }
-        catch (IOException)
-        {
-        }
-    }
-
-    private static string Address(string line) =>
-        line[(line.IndexOf('<', StringComparison.Ordinal) + 1)..line.IndexOf('>', StringComparison.Ordinal)];
 
     /// <param name="api">When given, a timeout also prints what the API's /health/ready says of its outbox.</param>
     public async Task WaitForAsync(int count, TimeSpan timeout, Uri? api = null)
@@ -177,15 +96,8 @@ public sealed partial class SmtpSink : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync();
-        _listener.Stop();
-        try
-        {
-            await _accepting;
-        }
-        catch (OperationCanceledException)
-        {
-        }
+        _open.TrySetCanceled();
+        await _server.DisposeAsync();
     }
 
     [GeneratedRegex(@"token=([A-Za-z0-9_\-]{43})")]

@@ -3,7 +3,7 @@ using System.Globalization;
 using Accounts.Api.Email;
 using Accounts.Api.Infrastructure;
 using Accounts.Api.Storage;
-using Accounts.Bench;
+using Accounts.Api.Tests.Infrastructure;
 using Dapper;
 using MailKit.Net.Smtp;
 using MailKit.Security;
@@ -30,14 +30,15 @@ if (Option("--drain-only", 0) is > 0 and var drainOnly)
     return 0;
 }
 
-await using var sink = new SinkSmtpServer();
+// The test suite's SMTP server, keeping nothing but the count.
+await using var sink = new TestSmtpServer(keepMail: false);
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"{Environment.ProcessorCount} cores, {Memory()}, .NET {Environment.Version}, {messages:N0} mails per measure, {rounds} rounds, {connections} outbox connection(s)"));
 
 // Warm-up: JIT every path once.
 await ReusedConnectionAsync(sink, 500);
 await ConnectionPerMessageAsync(sink, 200);
-await OutboxDrainAsync(sink.Port, sink.Expect(500), 500, connections);
+await OutboxDrainAsync(sink.Port, Expect(sink, 500), 500, connections);
 
 var reused = new List<double>();
 var perMessage = new List<double>();
@@ -46,7 +47,7 @@ for (var round = 1; round <= rounds; round++)
 {
     reused.Add(await ReusedConnectionAsync(sink, messages));
     perMessage.Add(await ConnectionPerMessageAsync(sink, messages));
-    drain.Add((await OutboxDrainAsync(sink.Port, sink.Expect(messages), messages, connections)).Rate);
+    drain.Add((await OutboxDrainAsync(sink.Port, Expect(sink, messages), messages, connections)).Rate);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"round {round}: reused {reused[^1]:N0}/s, per-message {perMessage[^1]:N0}/s, outbox {drain[^1]:N0}/s"));
 }
@@ -56,11 +57,11 @@ var (bigRate, peakRss, maxHeap, processPeak) = await DrainInChildAsync(sink, rss
 // The same three measures with a simulated network round trip on every reply, as over a LAN.
 var rtt = Option("--rtt-ms", 1);
 var rttMessages = Option("--rtt-messages", 2_000);
-sink.RoundTrip = TimeSpan.FromMilliseconds(rtt);
+sink.ReplyDelay = TimeSpan.FromMilliseconds(rtt);
 var rttReused = await ReusedConnectionAsync(sink, rttMessages);
 var rttPerMessage = await ConnectionPerMessageAsync(sink, rttMessages);
-var rttDrain = (await OutboxDrainAsync(sink.Port, sink.Expect(rttMessages), rttMessages, connections)).Rate;
-sink.RoundTrip = TimeSpan.Zero;
+var rttDrain = (await OutboxDrainAsync(sink.Port, Expect(sink, rttMessages), rttMessages, connections)).Rate;
+sink.ReplyDelay = TimeSpan.Zero;
 
 Console.WriteLine();
 Console.WriteLine("| measure | mails/s (median) | vs reused connection |");
@@ -98,6 +99,9 @@ int Option(string name, int fallback)
 static void Row(string name, double rate, double baseline) =>
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {rate:N0} | {rate / baseline:0.00}x |"));
 
+// Completes when the sink has accepted <count> more mails than it has now.
+static Task Expect(TestSmtpServer sink, int count) => sink.WaitForCountAsync(sink.Accepted + count, TimeSpan.FromMinutes(10));
+
 static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 
 static string Memory()
@@ -117,9 +121,9 @@ static MimeMessage Mail(long i)
 }
 
 // 1. MailKit on one connection, kept open for every message, one at a time.
-static async Task<double> ReusedConnectionAsync(SinkSmtpServer sink, int count)
+static async Task<double> ReusedConnectionAsync(TestSmtpServer sink, int count)
 {
-    var done = sink.Expect(count);
+    var done = Expect(sink, count);
     var clock = Stopwatch.StartNew();
     using var client = new SmtpClient();
     await client.ConnectAsync("127.0.0.1", sink.Port, SecureSocketOptions.None);
@@ -135,9 +139,9 @@ static async Task<double> ReusedConnectionAsync(SinkSmtpServer sink, int count)
 }
 
 // 2. What the tutorial's send_mail does: connect, send, quit, for every message.
-static async Task<double> ConnectionPerMessageAsync(SinkSmtpServer sink, int count)
+static async Task<double> ConnectionPerMessageAsync(TestSmtpServer sink, int count)
 {
-    var done = sink.Expect(count);
+    var done = Expect(sink, count);
     var clock = Stopwatch.StartNew();
     for (var i = 0; i < count; i++)
     {
@@ -152,9 +156,9 @@ static async Task<double> ConnectionPerMessageAsync(SinkSmtpServer sink, int cou
 }
 
 // 3. The outbox: rows committed first, then the real worker drains them; timed until every row is marked sent.
-static async Task<(double Rate, long PeakRss, long MaxHeap, long ProcessPeak)> DrainInChildAsync(SinkSmtpServer sink, int count, int connections)
+static async Task<(double Rate, long PeakRss, long MaxHeap, long ProcessPeak)> DrainInChildAsync(TestSmtpServer sink, int count, int connections)
 {
-    var arrived = sink.Expect(count);
+    var arrived = Expect(sink, count);
     var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, UseShellExecute = false };
     if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
     {
