@@ -22,8 +22,9 @@ public static class PreparedStatements
 
     /// <summary>
     /// The prepared command for <paramref name="sql"/> on this connection, in
-    /// <paramref name="transaction"/>, with its parameters set to <paramref name="parameters"/>.
-    /// Each SQL text must always come with the same parameter names in the same order.
+    /// <paramref name="transaction"/>, with its parameters set to <paramref name="parameters"/> in
+    /// their stored forms (<see cref="TypeHandlers.ToStored"/>). Each SQL text must always come with
+    /// the same parameter names in the same order.
     /// </summary>
     public static DbCommand Prepared(
         this IDbConnection connection, IDbTransaction? transaction, string sql, params ReadOnlySpan<(string Name, object? Value)> parameters)
@@ -33,7 +34,7 @@ public static class PreparedStatements
             var plain = new NpgsqlCommand(sql, postgres, (NpgsqlTransaction?)transaction);
             foreach (var (name, value) in parameters)
             {
-                plain.Parameters.AddWithValue(name, value ?? DBNull.Value);
+                plain.Parameters.AddWithValue(name, TypeHandlers.ToStored(value));
             }
 
             return plain;
@@ -57,7 +58,7 @@ public static class PreparedStatements
         command.Transaction = (SqliteTransaction?)transaction;
         for (var i = 0; i < parameters.Length; i++)
         {
-            command.Parameters[i].Value = parameters[i].Value ?? DBNull.Value;
+            command.Parameters[i].Value = TypeHandlers.ToStored(parameters[i].Value);
         }
 
         return command;

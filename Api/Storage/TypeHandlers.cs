@@ -26,6 +26,25 @@ public static class TypeHandlers
         Add(new DateOnlyHandler());
     }
 
+    /// <summary>
+    /// A value in the form it is stored in, for a parameter that does not pass through Dapper (a
+    /// prepared statement): the same conversion as the handlers below.
+    /// </summary>
+    public static object ToStored(object? value) => value switch
+    {
+        null => DBNull.Value,
+        Guid id => StoredGuid(id),
+        DateTimeOffset time => StoredTime(time),
+        DateOnly date => StoredDate(date),
+        _ => value,
+    };
+
+    private static string StoredGuid(Guid value) => value.ToString("D");
+
+    private static long StoredTime(DateTimeOffset value) => value.ToUnixTimeMilliseconds();
+
+    private static string StoredDate(DateOnly value) => value.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
     private static void Add<T>(SqlMapper.TypeHandler<T> handler)
         where T : struct
     {
@@ -40,7 +59,7 @@ public static class TypeHandlers
         public override void SetValue(IDbDataParameter parameter, Guid value)
         {
             parameter.DbType = DbType.String;
-            parameter.Value = value.ToString("D");
+            parameter.Value = StoredGuid(value);
         }
 
         public override Guid Parse(object value) => value switch
@@ -56,7 +75,7 @@ public static class TypeHandlers
         public override void SetValue(IDbDataParameter parameter, DateTimeOffset value)
         {
             parameter.DbType = DbType.Int64;
-            parameter.Value = value.ToUnixTimeMilliseconds();
+            parameter.Value = StoredTime(value);
         }
 
         public override DateTimeOffset Parse(object value) =>
@@ -68,7 +87,7 @@ public static class TypeHandlers
         public override void SetValue(IDbDataParameter parameter, DateOnly value)
         {
             parameter.DbType = DbType.String;
-            parameter.Value = value.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+            parameter.Value = StoredDate(value);
         }
 
         public override DateOnly Parse(object value) =>
