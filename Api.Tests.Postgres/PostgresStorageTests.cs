@@ -47,10 +47,10 @@ public sealed class PostgresStorageTests : IDisposable
         // Read, then write what was read plus one: at READ COMMITTED, concurrent runs would overwrite
         // each other. Every lost race means another run committed, so as many runs as a write has
         // attempts all get through.
-        await Task.WhenAll(Enumerable.Range(0, PostgresDatabase.MaxAttempts).Select(_ => database.WriteAsync(async (connection, transaction) =>
+        await Task.WhenAll(Enumerable.Range(0, PostgresDatabase.MaxAttempts).Select(_ => database.WriteAsync(async session =>
         {
-            var n = await connection.ExecuteScalarAsync<long>("SELECT n FROM counter;", transaction: transaction);
-            return await connection.ExecuteAsync("UPDATE counter SET n = @N;", new { N = n + 1 }, transaction);
+            var n = await session.ScalarAsync<long>("SELECT n FROM counter;");
+            return await session.ExecuteAsync("UPDATE counter SET n = @N;", new { N = n + 1 });
         })));
 
         await using var reader = await database.OpenAsync();
@@ -63,10 +63,10 @@ public sealed class PostgresStorageTests : IDisposable
         await using var database = _folder.Create();
         var runs = 0;
 
-        await Assert.ThrowsAsync<Npgsql.PostgresException>(() => database.WriteAsync((connection, transaction) =>
+        await Assert.ThrowsAsync<Npgsql.PostgresException>(() => database.WriteAsync(session =>
         {
             Interlocked.Increment(ref runs);
-            return connection.ExecuteAsync("SELECT 1 / 0;", transaction: transaction);
+            return session.ExecuteAsync("SELECT 1 / 0;");
         }));
 
         Assert.Equal(1, runs);
@@ -78,7 +78,7 @@ public sealed class PostgresStorageTests : IDisposable
         await using var database = _folder.Create();
         var runs = 0;
 
-        var fault = await Assert.ThrowsAsync<StorageUnavailableException>(() => database.WriteAsync<int>((connection, transaction) =>
+        var fault = await Assert.ThrowsAsync<StorageUnavailableException>(() => database.WriteAsync<int>(session =>
         {
             Interlocked.Increment(ref runs);
             throw new Npgsql.PostgresException("could not serialize access", "ERROR", "ERROR", Npgsql.PostgresErrorCodes.SerializationFailure);
@@ -87,7 +87,7 @@ public sealed class PostgresStorageTests : IDisposable
         Assert.Equal(PostgresDatabase.MaxAttempts, runs);
         Assert.Equal("the write conflicted with others on every retry", fault.Reason);
         Assert.NotNull(database.WriteFault);
-        Assert.Equal(1, await database.WriteAsync((connection, transaction) => connection.ExecuteScalarAsync<int>("SELECT 1;", transaction: transaction)));
+        Assert.Equal(1, await database.WriteAsync(session => session.ScalarAsync<int>("SELECT 1;")));
         Assert.Null(database.WriteFault);
     }
 
@@ -96,7 +96,7 @@ public sealed class PostgresStorageTests : IDisposable
     {
         await using var database = _folder.Create();
 
-        var violation = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => database.WriteAsync<int>((connection, transaction) =>
+        var violation = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => database.WriteAsync<int>(session =>
             throw new Npgsql.PostgresException("duplicate key value", "ERROR", "ERROR", Npgsql.PostgresErrorCodes.UniqueViolation)));
 
         Assert.Equal(Npgsql.PostgresErrorCodes.UniqueViolation, violation.SqlState);
@@ -111,16 +111,16 @@ public sealed class PostgresStorageTests : IDisposable
         await using var second = _folder.Create();
         await first.MigrateAsync();
         var past = DateTimeOffset.UtcNow.AddSeconds(-1);
-        await first.WriteAsync(async (connection, transaction) =>
+        await first.WriteAsync(async session =>
         {
             for (var i = 0; i < rows; i++)
             {
-                await OutboxStore.AddAsync(connection, transaction, new NewOutboxMessage("greeting", [$"r{i}@example.com"], null, "en"), past);
+                await session.Outbox.AddAsync(new NewOutboxMessage("greeting", [$"r{i}@example.com"], null, "en"), past);
             }
 
             return rows;
         });
-        var stores = new[] { new OutboxStore(first, TimeProvider.System), new OutboxStore(second, TimeProvider.System) };
+        var stores = new[] { new Outbox(first, TimeProvider.System), new Outbox(second, TimeProvider.System) };
 
         var claimed = await Task.WhenAll(stores.Select(async store =>
         {
@@ -147,17 +147,17 @@ public sealed class PostgresStorageTests : IDisposable
         await using var database = _folder.Create();
         await database.MigrateAsync();
         var past = DateTimeOffset.UtcNow.AddSeconds(-1);
-        await database.WriteAsync(async (connection, transaction) =>
+        await database.WriteAsync(async session =>
         {
             for (var i = 0; i < 4; i++)
             {
-                await OutboxStore.AddAsync(connection, transaction, new NewOutboxMessage("greeting", [$"r{i}@example.com"], null, "en"), past);
+                await session.Outbox.AddAsync(new NewOutboxMessage("greeting", [$"r{i}@example.com"], null, "en"), past);
             }
 
             return 4;
         });
-        var stopping = new OutboxStore(database, TimeProvider.System);
-        var running = new OutboxStore(database, TimeProvider.System);
+        var stopping = new Outbox(database, TimeProvider.System);
+        var running = new Outbox(database, TimeProvider.System);
         var given = await stopping.ClaimDueAsync(2, TimeSpan.FromMinutes(1), [], CancellationToken.None);
         var kept = await running.ClaimDueAsync(2, TimeSpan.FromMinutes(1), [], CancellationToken.None);
 

@@ -149,8 +149,8 @@ public sealed class DeliveryTests
         var signal = app.Services.GetRequiredService<OutboxSignal>();
         var database = app.Services.GetRequiredService<Database>();
 
-        var id = await database.WriteAsync((connection, transaction) => OutboxStore.AddAsync(
-            connection, transaction, new NewOutboxMessage("greeting", ["a@example.com", "b@example.com"], null, "en"), DateTimeOffset.UtcNow));
+        var id = await database.WriteAsync(session => session.Outbox.AddAsync(
+            new NewOutboxMessage("greeting", ["a@example.com", "b@example.com"], null, "en"), DateTimeOffset.UtcNow));
         signal.Notify(id);
 
         var mail = await smtp.WaitForMailAsync();

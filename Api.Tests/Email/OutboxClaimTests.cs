@@ -15,12 +15,12 @@ public sealed class OutboxClaimTests : IDisposable
         TypeHandlers.Register();
         await using var database = _folder.Create();
         await Migrations.ApplyAsync(database);
-        var store = new OutboxStore(database, TimeProvider.System);
+        var store = new Outbox(database, TimeProvider.System);
         var past = DateTimeOffset.UtcNow.AddSeconds(-1);
-        var ids = await database.WriteAsync(async (connection, transaction) => new[]
+        var ids = await database.WriteAsync(async session => new[]
         {
-            await OutboxStore.AddAsync(connection, transaction, new NewOutboxMessage("greeting", ["a@example.com"], null, "en"), past),
-            await OutboxStore.AddAsync(connection, transaction, new NewOutboxMessage("greeting", ["b@example.com"], null, "en"), past),
+            await session.Outbox.AddAsync(new NewOutboxMessage("greeting", ["a@example.com"], null, "en"), past),
+            await session.Outbox.AddAsync(new NewOutboxMessage("greeting", ["b@example.com"], null, "en"), past),
         });
 
         var first = await store.ClaimDueAsync(10, TimeSpan.FromMinutes(1), [ids[0]], CancellationToken.None);

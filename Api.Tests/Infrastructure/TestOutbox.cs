@@ -32,13 +32,13 @@ public static class TestOutbox
         var database = app.Services.GetRequiredService<Database>();
         var signal = app.Services.GetRequiredService<OutboxSignal>();
         var recipients = Enumerable.Range(1, count).Select(i => $"user{i}@example.com").ToArray();
-        var ids = await database.WriteAsync(async (connection, transaction) =>
+        var ids = await database.WriteAsync(async session =>
         {
             var added = new List<long>();
             foreach (var recipient in recipients)
             {
-                added.Add(await OutboxStore.AddAsync(
-                    connection, transaction, new NewOutboxMessage(kind, [recipient], null, "en"), DateTimeOffset.UtcNow));
+                added.Add(await session.Outbox.AddAsync(
+                    new NewOutboxMessage(kind, [recipient], null, "en"), DateTimeOffset.UtcNow));
             }
 
             return added;

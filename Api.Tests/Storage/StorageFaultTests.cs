@@ -35,20 +35,19 @@ public sealed class StorageFaultTests
             await setup.ExecuteAsync("PRAGMA journal_mode = WAL;");
         }
 
-        await database.WriteAsync((c, t) => c.ExecuteAsync(
-            "CREATE TABLE item (name TEXT NOT NULL UNIQUE, payload BLOB NOT NULL); INSERT INTO item VALUES ('before', randomblob(100));",
-            transaction: t));
+        await database.WriteAsync(s => s.ExecuteAsync(
+            "CREATE TABLE item (name TEXT NOT NULL UNIQUE, payload BLOB NOT NULL); INSERT INTO item VALUES ('before', randomblob(100));"));
 
         // Hold the writer so that the next writes queue up and share one transaction, then take
         // the disk's last byte: 40 rows of 64 KiB cannot fit, whatever room the WAL has left.
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var holding = database.WriteAsync(async (c, t) =>
+        var holding = database.WriteAsync(async session =>
         {
             await release.Task;
-            return await c.ExecuteAsync("INSERT INTO item VALUES ('held', randomblob(100));", transaction: t);
+            return await session.ExecuteAsync("INSERT INTO item VALUES ('held', randomblob(100));");
         });
-        var writes = Enumerable.Range(0, 40).Select(i => database.WriteAsync((c, t) => c.ExecuteAsync(
-            "INSERT INTO item VALUES (@Name, randomblob(65536));", new { Name = $"item{i}" }, t))).ToArray();
+        var writes = Enumerable.Range(0, 40).Select(i => database.WriteAsync(s => s.ExecuteAsync(
+            "INSERT INTO item VALUES (@Name, randomblob(65536));", new { Name = $"item{i}" }))).ToArray();
         Assert.True(disk.Fill() > 0);
         release.SetResult();
 
@@ -63,7 +62,7 @@ public sealed class StorageFaultTests
         Assert.False(await database.ProbeWritesAsync());
 
         disk.Unfill();
-        Assert.Equal(1, await database.WriteAsync((c, t) => c.ExecuteAsync("INSERT INTO item VALUES ('after', randomblob(100));", transaction: t)));
+        Assert.Equal(1, await database.WriteAsync(s => s.ExecuteAsync("INSERT INTO item VALUES ('after', randomblob(100));")));
 
         Assert.Null(database.WriteFault);
         Assert.True(database.WhenWritable.IsCompletedSuccessfully);

@@ -13,17 +13,17 @@ public sealed class WriteGateTests : IDisposable
     public async Task Writers_take_turns_so_SQLite_never_sees_two_at_once()
     {
         await using var database = CreateDatabase();
-        await database.WriteAsync((c, t) => c.ExecuteAsync("CREATE TABLE counter (n INTEGER NOT NULL); INSERT INTO counter VALUES (0);", transaction: t));
+        await database.WriteAsync(s => s.ExecuteAsync("CREATE TABLE counter (n INTEGER NOT NULL); INSERT INTO counter VALUES (0);"));
         var inside = 0;
         var most = 0;
 
-        await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => Task.Run(() => database.WriteAsync(async (connection, transaction) =>
+        await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => Task.Run(() => database.WriteAsync(async session =>
         {
             var now = Interlocked.Increment(ref inside);
             InterlockedMax(ref most, now);
-            var n = await connection.ExecuteScalarAsync<long>("SELECT n FROM counter;", transaction: transaction);
+            var n = await session.ScalarAsync<long>("SELECT n FROM counter;");
             await Task.Yield();
-            await connection.ExecuteAsync("UPDATE counter SET n = @N;", new { N = n + 1 }, transaction);
+            await session.ExecuteAsync("UPDATE counter SET n = @N;", new { N = n + 1 });
             Interlocked.Decrement(ref inside);
             return n;
         }))));
@@ -37,14 +37,14 @@ public sealed class WriteGateTests : IDisposable
     public async Task A_failed_write_rolls_back_and_releases_the_gate()
     {
         await using var database = CreateDatabase();
-        await database.WriteAsync((c, t) => c.ExecuteAsync("CREATE TABLE item (name TEXT NOT NULL UNIQUE);", transaction: t));
+        await database.WriteAsync(s => s.ExecuteAsync("CREATE TABLE item (name TEXT NOT NULL UNIQUE);"));
 
-        await Assert.ThrowsAsync<SqliteException>(() => database.WriteAsync(async (connection, transaction) =>
+        await Assert.ThrowsAsync<SqliteException>(() => database.WriteAsync(async session =>
         {
-            await connection.ExecuteAsync("INSERT INTO item VALUES ('a');", transaction: transaction);
-            return await connection.ExecuteAsync("INSERT INTO item VALUES ('a');", transaction: transaction);
+            await session.ExecuteAsync("INSERT INTO item VALUES ('a');");
+            return await session.ExecuteAsync("INSERT INTO item VALUES ('a');");
         }));
-        var written = await database.WriteAsync((c, t) => c.ExecuteAsync("INSERT INTO item VALUES ('b');", transaction: t));
+        var written = await database.WriteAsync(s => s.ExecuteAsync("INSERT INTO item VALUES ('b');"));
 
         Assert.Equal(1, written);
         await using var reader = await database.OpenAsync();
@@ -55,22 +55,22 @@ public sealed class WriteGateTests : IDisposable
     public async Task Writes_committed_together_keep_their_own_outcome_when_some_fail()
     {
         await using var database = CreateDatabase();
-        await database.WriteAsync((c, t) => c.ExecuteAsync("CREATE TABLE item (name TEXT NOT NULL UNIQUE); INSERT INTO item VALUES ('taken');", transaction: t));
+        await database.WriteAsync(s => s.ExecuteAsync("CREATE TABLE item (name TEXT NOT NULL UNIQUE); INSERT INTO item VALUES ('taken');"));
 
         // Hold the writer so that the next writes queue up and share one transaction.
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var holding = database.WriteAsync(async (c, t) =>
+        var holding = database.WriteAsync(async session =>
         {
             await release.Task;
-            return await c.ExecuteAsync("INSERT INTO item VALUES ('first');", transaction: t);
+            return await session.ExecuteAsync("INSERT INTO item VALUES ('first');");
         });
-        var writes = Enumerable.Range(0, 40).Select(i => database.WriteAsync(async (connection, transaction) =>
+        var writes = Enumerable.Range(0, 40).Select(i => database.WriteAsync(async session =>
         {
-            await connection.ExecuteAsync("INSERT INTO item VALUES (@Name);", new { Name = $"item{i}" }, transaction);
+            await session.ExecuteAsync("INSERT INTO item VALUES (@Name);", new { Name = $"item{i}" });
             if (i % 5 == 0)
             {
                 // Half done, then a unique violation: this write's own row must not survive.
-                await connection.ExecuteAsync("INSERT INTO item VALUES ('taken');", transaction: transaction);
+                await session.ExecuteAsync("INSERT INTO item VALUES ('taken');");
             }
 
             return i;
@@ -107,8 +107,8 @@ public sealed class WriteGateTests : IDisposable
 
         // About 250 pages: far below the writer's own checkpoint threshold, so only the background
         // checkpointer moves them from the WAL into the database file.
-        await database.WriteAsync((c, t) => c.ExecuteAsync(
-            "CREATE TABLE blob (b BLOB NOT NULL); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 250) INSERT INTO blob SELECT randomblob(4000) FROM n;", transaction: t));
+        await database.WriteAsync(s => s.ExecuteAsync(
+            "CREATE TABLE blob (b BLOB NOT NULL); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 250) INSERT INTO blob SELECT randomblob(4000) FROM n;"));
         var file = new FileInfo(database.FilePath);
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));

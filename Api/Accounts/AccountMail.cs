@@ -1,6 +1,6 @@
-using System.Data;
 using System.Globalization;
 using Accounts.Api.Email;
+using Accounts.Api.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Accounts.Api.Accounts;
@@ -15,8 +15,7 @@ public static class AccountMail
     /// </summary>
     /// <returns>The outbox row's id, to announce after the commit; null when the cooldown held it back.</returns>
     public static async Task<long?> QueueAsync(
-        IDbConnection connection,
-        IDbTransaction transaction,
+        DbSession session,
         User user,
         string kind,
         IReadOnlyCollection<string> cooldownKinds,
@@ -24,14 +23,14 @@ public static class AccountMail
         DateTimeOffset now)
     {
         // Requests at the same moment, on any instance, take turns on the account's row: the second sees the first one's mail.
-        await UserStore.LockAsync(connection, transaction, user.Id);
-        var last = await OutboxStore.LastCreatedForUserAsync(connection, transaction, user.Id, cooldownKinds);
+        await session.Users.LockAsync(user.Id);
+        var last = await session.Outbox.LastCreatedForUserAsync(user.Id, cooldownKinds);
         if (last is { } queuedAt && now - queuedAt < cooldown)
         {
             return null;
         }
 
-        return await OutboxStore.AddAsync(connection, transaction, new NewOutboxMessage(kind, [user.Email], user.Id, user.Language), now);
+        return await session.Outbox.AddAsync(new NewOutboxMessage(kind, [user.Email], user.Id, user.Language), now);
     }
 }
 

@@ -1,8 +1,6 @@
 using System.Buffers.Text;
-using System.Data;
 using System.Security.Cryptography;
 using Accounts.Api.Storage;
-using Dapper;
 
 namespace Accounts.Api.Accounts;
 
@@ -62,15 +60,15 @@ public sealed class TokenState
     public string UserStatus { get; init; } = "";
 }
 
-/// <summary>The <c>account_tokens</c> table.</summary>
-public sealed class AccountTokenStore(Database database)
+/// <summary>The <c>account_tokens</c> table, over one session (<c>session.Tokens</c>).</summary>
+public sealed class AccountTokenStore(DbSession session)
 {
     /// <summary>
     /// Makes a new token for <paramref name="userId"/> and stores its hash. Every earlier unused
     /// token of the same purpose ends now, so only the newest link works.
     /// </summary>
     /// <returns>The raw token, for the mail; it is stored nowhere.</returns>
-    public async Task<string> IssueAsync(Guid userId, string purpose, TimeSpan lifetime, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<string> IssueAsync(Guid userId, string purpose, TimeSpan lifetime, DateTimeOffset now)
     {
         const string sql = """
             UPDATE account_tokens SET expires_at = @Now
@@ -79,55 +77,38 @@ public sealed class AccountTokenStore(Database database)
             VALUES (@Hash, @UserId, @Purpose, @Now, @ExpiresAt);
             """;
         var (token, hash) = AccountTokens.Create();
-        await database.WriteAsync(
-            (connection, transaction) => connection.ExecuteAsync(
-                sql, new { Hash = hash, UserId = userId, Purpose = purpose, Now = now, ExpiresAt = now + lifetime }, transaction),
-            cancellationToken);
+        await session.ExecuteAsync(sql, new { Hash = hash, UserId = userId, Purpose = purpose, Now = now, ExpiresAt = now + lifetime });
         return token;
     }
 
     /// <summary>Ends every unused token of <paramref name="purpose"/> for the user (after a password change, say).</summary>
-    public static Task<int> EndAllAsync(IDbConnection connection, IDbTransaction transaction, Guid userId, string purpose, DateTimeOffset now)
+    public Task<int> EndAllAsync(Guid userId, string purpose, DateTimeOffset now)
     {
         const string sql = """
             UPDATE account_tokens SET consumed_at = @Now
             WHERE user_id = @UserId AND purpose = @Purpose AND consumed_at IS NULL;
             """;
-        return connection.ExecuteAsync(sql, new { UserId = userId, Purpose = purpose, Now = now }, transaction);
+        return session.ExecuteAsync(sql, new { UserId = userId, Purpose = purpose, Now = now });
     }
 
-    /// <summary>The token and its account's status, read without the write gate (every link click starts here).</summary>
-    public Task<TokenState?> FindAsync(byte[] hash, string purpose, CancellationToken cancellationToken) =>
-        database.ReadAsync(connection => FindAsync(connection, null, hash, purpose), cancellationToken);
-
-    // A prepared statement read by hand: this runs for every link followed, known or not.
-    public static async Task<TokenState?> FindAsync(IDbConnection connection, IDbTransaction? transaction, byte[] hash, string purpose)
+    /// <summary>The token and its account's status. Kept prepared: this runs for every link followed, known or not.</summary>
+    public Task<TokenState?> FindAsync(byte[] hash, string purpose)
     {
         const string sql = """
-            SELECT t.user_id, t.expires_at, t.consumed_at, u.status
+            SELECT t.user_id, t.expires_at, t.consumed_at, u.status AS user_status
             FROM account_tokens t JOIN users u ON u.id = t.user_id
             WHERE t.token_hash = @Hash AND t.purpose = @Purpose;
             """;
-        await using var reader = await connection.Prepared(transaction, sql, ("@Hash", hash), ("@Purpose", purpose)).ExecuteReaderAsync();
-        return await reader.ReadAsync()
-            ? new TokenState
-            {
-                UserId = Guid.ParseExact(reader.GetString(0), "D"),
-                ExpiresAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)),
-                ConsumedAt = reader.IsDBNull(2) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)),
-                UserStatus = reader.GetString(3),
-            }
-            : null;
+        return session.QueryPreparedFirstOrDefaultAsync<TokenState>(sql, ("@Hash", hash), ("@Purpose", purpose));
     }
 
     /// <summary>Marks an unexpired, unused token as used; false when another request got there first or it expired.</summary>
-    public static async Task<bool> ConsumeAsync(IDbConnection connection, IDbTransaction transaction, byte[] hash, DateTimeOffset now)
+    public async Task<bool> ConsumeAsync(byte[] hash, DateTimeOffset now)
     {
         const string sql = """
             UPDATE account_tokens SET consumed_at = @Now
             WHERE token_hash = @Hash AND consumed_at IS NULL AND expires_at > @Now;
             """;
-        var command = connection.Prepared(transaction, sql, ("@Now", now.ToUnixTimeMilliseconds()), ("@Hash", hash));
-        return await command.ExecuteNonQueryAsync() == 1;
+        return await session.ExecutePreparedAsync(sql, ("@Now", now), ("@Hash", hash)) == 1;
     }
 }

@@ -21,8 +21,6 @@ public static class AccountsExtensions
         services.AddSingleton<IValidator<EmailRequest>, EmailRequestValidator>();
         services.AddSingleton<IValidator<LoginRequest>, LoginRequestValidator>();
         services.AddSingleton<IValidator<ResetPasswordRequest>, ResetPasswordRequestValidator>();
-        services.AddSingleton<UserStore>();
-        services.AddSingleton<AccountTokenStore>();
         services.AddSingleton<AccountActivator>();
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<AccountLinks>();

@@ -15,7 +15,7 @@ public sealed class DeliveryMetrics
     private readonly Counter<long> _dead;
     private readonly Histogram<double> _sendDuration;
 
-    public DeliveryMetrics(IMeterFactory meters, OutboxStore store)
+    public DeliveryMetrics(IMeterFactory meters, Outbox store)
     {
         var meter = meters.Create(MeterName);
         _sent = meter.CreateCounter<long>("accounts.email.sent", "{message}", "Messages accepted by the SMTP server (or the configured transport).");
@@ -45,7 +45,7 @@ public sealed class DeliveryMetrics
 
     public void Dead(string kind) => _dead.Add(1, new KeyValuePair<string, object?>("email.kind", kind));
 
-    private static IEnumerable<Measurement<long>> Backlog(OutboxStore store)
+    private static IEnumerable<Measurement<long>> Backlog(Outbox store)
     {
         long pending;
         try

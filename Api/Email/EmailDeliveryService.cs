@@ -33,7 +33,7 @@ namespace Accounts.Api.Email;
 /// </summary>
 public sealed partial class EmailDeliveryService(
     IServiceScopeFactory scopes,
-    OutboxStore store,
+    Outbox store,
     Database database,
     OutboxSignal signal,
     IEmailTransport transport,

@@ -9,7 +9,7 @@ public static class EmailExtensions
     {
         services.AddOptions<EmailOptions>().BindConfiguration(EmailOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<EmailOptions>, EmailOptionsValidator>();
-        services.AddSingleton<OutboxStore>();
+        services.AddSingleton<Outbox>();
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<DeliveryMetrics>();
         services.AddSingleton<IEmailTransport>(provider =>

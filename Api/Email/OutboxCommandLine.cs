@@ -77,7 +77,7 @@ public sealed record OutboxCommandLine(string Verb, string? Status, int Limit, I
         }
 
         await services.GetRequiredService<Database>().MigrateAsync(cancellationToken);
-        var store = services.GetRequiredService<OutboxStore>();
+        var store = services.GetRequiredService<Outbox>();
         if (Verb == "retry")
         {
             var count = await store.RetryDeadAsync(Ids, cancellationToken);

@@ -1,59 +1,51 @@
-using System.Data;
-using System.Globalization;
 using System.Text.Json;
 using Accounts.Api.Storage;
-using Dapper;
 
 namespace Accounts.Api.Email;
 
 /// <summary>
-/// The <c>outbox</c> table: what is waiting to be sent, what was sent, what gave up. A claimed
-/// row carries a lease (until when) and its owner (this process's <see cref="LeaseOwner"/>), so
-/// that instances sharing one database each give back only their own claims.
+/// The <c>outbox</c> table, over one session (<c>session.Outbox</c>): what is waiting to be sent,
+/// what was sent, what gave up. A claimed row carries a lease (until when) and its owner, so that
+/// instances sharing one database each give back only their own claims (<see cref="Outbox"/>).
 /// </summary>
-public sealed class OutboxStore(Database database, TimeProvider time)
+public sealed class OutboxStore(DbSession session)
 {
-    /// <summary>This process's name on the leases it takes: new at every start.</summary>
-    public string LeaseOwner { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
-
-    /// <summary>Adds a message inside the caller's transaction, so it commits or rolls back with the change that caused it.</summary>
-    public static async Task<long> AddAsync(
-        IDbConnection connection, IDbTransaction transaction, NewOutboxMessage message, DateTimeOffset now)
+    /// <summary>Adds a message in the session's write, so it commits or rolls back with the change that caused it.</summary>
+    /// <returns>The new row's id.</returns>
+    public Task<long> AddAsync(NewOutboxMessage message, DateTimeOffset now)
     {
         const string sql = """
             INSERT INTO outbox (kind, recipients, user_id, language, status, attempts, created_at, next_attempt_at)
             VALUES (@Kind, @Recipients, @UserId, @Language, 'pending', 0, @Now, @Now)
             RETURNING id;
             """;
-        return await connection.ExecuteScalarAsync<long>(sql, new
+        return session.ScalarAsync<long>(sql, new
         {
             message.Kind,
             Recipients = JsonSerializer.Serialize(message.Recipients),
             message.UserId,
             message.Language,
             Now = now,
-        }, transaction);
+        });
     }
 
     /// <summary>When the newest message of one of <paramref name="kinds"/> about <paramref name="userId"/> was queued, if ever.</summary>
-    public static async Task<DateTimeOffset?> LastCreatedForUserAsync(
-        IDbConnection connection, IDbTransaction transaction, Guid userId, IReadOnlyCollection<string> kinds)
-    {
-        var sql = $"SELECT MAX(created_at) FROM outbox WHERE user_id = @UserId AND {connection.InSet("kind", "@Kinds")};";
-        var ms = await connection.ExecuteScalarAsync<long?>(sql, new { UserId = userId, Kinds = connection.SetOf(kinds) }, transaction);
-        return ms is { } value ? DateTimeOffset.FromUnixTimeMilliseconds(value) : null;
-    }
+    public Task<DateTimeOffset?> LastCreatedForUserAsync(Guid userId, IReadOnlyCollection<string> kinds) =>
+        session.ScalarAsync<DateTimeOffset?>(
+            $"SELECT MAX(created_at) FROM outbox WHERE user_id = @UserId AND {session.InSet("kind", "@Kinds")};",
+            new { UserId = userId, Kinds = session.SetOf(kinds) });
 
     /// <summary>
-    /// Claims up to <paramref name="limit"/> due messages for <paramref name="lease"/>: while the
-    /// lease holds, no other claim, in this instance or another, returns them. Rows in
-    /// <paramref name="inFlight"/> (this process is still recording their last attempt) are
-    /// neither returned nor leased: a claim must never hold a row that nobody will send until the
-    /// lease runs out. On PostgreSQL the rows are locked with <c>FOR UPDATE SKIP LOCKED</c>, so
-    /// instances claiming at the same moment take different rows and never wait for each other.
+    /// Leases up to <paramref name="limit"/> due messages to <paramref name="owner"/> until
+    /// <paramref name="leaseUntil"/>: while the lease holds, no other claim, in this instance or
+    /// another, returns them. Rows in <paramref name="inFlight"/> (the owner is still recording
+    /// their last attempt) are neither returned nor leased: a claim must never hold a row that
+    /// nobody will send until the lease runs out. On PostgreSQL the rows are locked with
+    /// <c>FOR UPDATE SKIP LOCKED</c>, so instances claiming at the same moment take different rows
+    /// and never wait for each other.
     /// </summary>
     public async Task<IReadOnlyList<OutboxMessage>> ClaimDueAsync(
-        int limit, TimeSpan lease, IReadOnlyCollection<long> inFlight, CancellationToken cancellationToken)
+        string owner, int limit, DateTimeOffset now, DateTimeOffset leaseUntil, IReadOnlyCollection<long> inFlight)
     {
         const string sqlite = """
             UPDATE outbox SET lease_until = @LeaseUntil, lease_owner = @Owner
@@ -83,98 +75,71 @@ public sealed class OutboxStore(Database database, TimeProvider time)
             WHERE outbox.id = due.id
             RETURNING outbox.id, kind, recipients, user_id, language, attempts, created_at;
             """;
-        var now = time.GetUtcNow();
-        var rows = await database.WriteAsync(
-            IsolationLevel.ReadCommitted,
-            (connection, transaction) => connection.QueryAsync<OutboxRow>(
-                connection.IsPostgres() ? postgres : sqlite,
-                new { Now = now, LeaseUntil = now + lease, Owner = LeaseOwner, Limit = limit, InFlight = connection.SetOf(inFlight) },
-                transaction),
-            cancellationToken);
-        return rows.OrderBy(r => r.Id).Select(r => r.ToMessage()).ToList();
+        var rows = await session.QueryAsync<OutboxRow>(
+            session.IsPostgres ? postgres : sqlite,
+            new { Now = now, LeaseUntil = leaseUntil, Owner = owner, Limit = limit, InFlight = session.SetOf(inFlight) });
+        return [.. rows.OrderBy(r => r.Id).Select(r => r.ToMessage())];
     }
 
     /// <summary>
-    /// Gives back the leases this process holds, when it stops. With <paramref name="everyOwner"/>
-    /// (at start, on a database no other instance uses) every lease goes, so rows claimed before a
-    /// crash are sent again at once instead of when their lease runs out.
+    /// Gives back the leases <paramref name="owner"/> holds; with <paramref name="everyOwner"/>,
+    /// every lease.
     /// </summary>
-    public Task<int> ReleaseLeasesAsync(bool everyOwner, CancellationToken cancellationToken) =>
-        database.WriteAsync(
-            IsolationLevel.ReadCommitted,
-            (connection, transaction) => connection.ExecuteAsync(
-                """
-                UPDATE outbox SET lease_until = NULL, lease_owner = NULL
-                WHERE status = 'pending' AND lease_until IS NOT NULL AND (@Every OR lease_owner = @Owner);
-                """,
-                new { Every = everyOwner, Owner = LeaseOwner },
-                transaction),
-            cancellationToken);
+    public Task<int> ReleaseLeasesAsync(string owner, bool everyOwner) =>
+        session.ExecuteAsync(
+            """
+            UPDATE outbox SET lease_until = NULL, lease_owner = NULL
+            WHERE status = 'pending' AND lease_until IS NOT NULL AND (@Every OR lease_owner = @Owner);
+            """,
+            new { Every = everyOwner, Owner = owner });
 
     /// <summary>
-    /// Records many outcomes in one write transaction: the rows sent or skipped with one statement
-    /// each, the failures one by one (there are few), and the rows given back untried with one
-    /// statement when there are any. Outcomes of rows no longer pending are ignored, and so is a
-    /// failure or a release on a row whose lease another instance has taken since (its schedule is
-    /// that instance's now): a sent message is recorded as sent whoever holds it.
+    /// Records many outcomes of <paramref name="owner"/>'s claims: the rows sent or skipped with
+    /// one statement each, the failures one by one (there are few), and the rows given back
+    /// untried with one statement when there are any. Outcomes of rows no longer pending are
+    /// ignored, and so is a failure or a release on a row whose lease another instance has taken
+    /// since (its schedule is that instance's now): a sent message is recorded as sent whoever holds it.
     /// </summary>
-    public Task RecordAsync(IReadOnlyCollection<DeliveryOutcome> outcomes, CancellationToken cancellationToken)
+    public async Task RecordAsync(string owner, IReadOnlyCollection<DeliveryOutcome> outcomes, DateTimeOffset now)
     {
-        const string finishSql = """
+        var ids = session.InSet("id", "@Ids");
+        var finish = $"""
             UPDATE outbox
             SET status = @Status, sent_at = CASE WHEN @Status = 'sent' THEN @Now ELSE sent_at END,
                 attempts = attempts + 1, lease_until = NULL, lease_owner = NULL, last_error = NULL
-            WHERE {0} AND status = 'pending';
+            WHERE {ids} AND status = 'pending';
             """;
-        const string deadSql = """
+        const string dead = """
             UPDATE outbox SET status = 'dead', attempts = attempts + 1, lease_until = NULL, lease_owner = NULL, last_error = @Error
             WHERE id = @Id AND status = 'pending' AND (lease_owner IS NULL OR lease_owner = @Owner);
             """;
-        const string retrySql = """
+        const string retry = """
             UPDATE outbox
             SET attempts = attempts + 1, next_attempt_at = @NextAttemptAt, lease_until = NULL, lease_owner = NULL, last_error = @Error
             WHERE id = @Id AND status = 'pending' AND (lease_owner IS NULL OR lease_owner = @Owner);
             """;
-        const string releaseSql = """
-            UPDATE outbox SET lease_until = NULL, lease_owner = NULL
-            WHERE {0} AND status = 'pending' AND lease_owner = @Owner;
-            """;
-        var now = time.GetUtcNow();
         var sent = outcomes.Where(o => o.Kind == DeliveryOutcomeKind.Sent).Select(o => o.Id).ToList();
         var skipped = outcomes.Where(o => o.Kind == DeliveryOutcomeKind.Skipped).Select(o => o.Id).ToList();
         var released = outcomes.Where(o => o.Kind == DeliveryOutcomeKind.Released).Select(o => o.Id).ToList();
-        return database.WriteAsync(
-            IsolationLevel.ReadCommitted,
-            async (connection, transaction) =>
+        await session.ExecuteAsync(finish, new { Status = "sent", Now = now, Ids = session.SetOf(sent) });
+        await session.ExecuteAsync(finish, new { Status = "skipped", Now = now, Ids = session.SetOf(skipped) });
+        if (released.Count > 0)
+        {
+            var release = $"UPDATE outbox SET lease_until = NULL, lease_owner = NULL WHERE {ids} AND status = 'pending' AND lease_owner = @Owner;";
+            await session.ExecuteAsync(release, new { Owner = owner, Ids = session.SetOf(released) });
+        }
+
+        foreach (var outcome in outcomes)
+        {
+            if (outcome.Kind == DeliveryOutcomeKind.Dead)
             {
-                var finish = string.Format(CultureInfo.InvariantCulture, finishSql, connection.InSet("id", "@Ids"));
-                await connection.ExecuteAsync(finish, new { Status = "sent", Now = now, Ids = connection.SetOf(sent) }, transaction);
-                await connection.ExecuteAsync(finish, new { Status = "skipped", Now = now, Ids = connection.SetOf(skipped) }, transaction);
-                if (released.Count > 0)
-                {
-                    var release = string.Format(CultureInfo.InvariantCulture, releaseSql, connection.InSet("id", "@Ids"));
-                    await connection.ExecuteAsync(release, new { Owner = LeaseOwner, Ids = connection.SetOf(released) }, transaction);
-                }
-
-                foreach (var outcome in outcomes)
-                {
-                    if (outcome.Kind == DeliveryOutcomeKind.Dead)
-                    {
-                        await connection.ExecuteAsync(
-                            deadSql, new { outcome.Id, Error = Truncate(outcome.Error ?? ""), Owner = LeaseOwner }, transaction);
-                    }
-                    else if (outcome.Kind == DeliveryOutcomeKind.Retry)
-                    {
-                        await connection.ExecuteAsync(
-                            retrySql,
-                            new { outcome.Id, outcome.NextAttemptAt, Error = Truncate(outcome.Error ?? ""), Owner = LeaseOwner },
-                            transaction);
-                    }
-                }
-
-                return outcomes.Count;
-            },
-            cancellationToken);
+                await session.ExecuteAsync(dead, new { outcome.Id, Error = Truncate(outcome.Error ?? ""), Owner = owner });
+            }
+            else if (outcome.Kind == DeliveryOutcomeKind.Retry)
+            {
+                await session.ExecuteAsync(retry, new { outcome.Id, outcome.NextAttemptAt, Error = Truncate(outcome.Error ?? ""), Owner = owner });
+            }
+        }
     }
 
     /// <summary>
@@ -182,7 +147,7 @@ public sealed class OutboxStore(Database database, TimeProvider time)
     /// attempt, or the end of its lease when one holds it (an instance that stopped without
     /// giving its claims back).
     /// </summary>
-    public async Task<DateTimeOffset?> NextDueAfterAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    public Task<DateTimeOffset?> NextDueAfterAsync(DateTimeOffset now)
     {
         const string sql = """
             SELECT MIN(due) FROM (
@@ -190,21 +155,14 @@ public sealed class OutboxStore(Database database, TimeProvider time)
                 FROM outbox WHERE status = 'pending') AS pending
             WHERE due > @Now;
             """;
-        await using var connection = await database.OpenAsync(cancellationToken);
-        var ms = await connection.ExecuteScalarAsync<long?>(sql, new { Now = now });
-        return ms is { } value ? DateTimeOffset.FromUnixTimeMilliseconds(value) : null;
+        return session.ScalarAsync<DateTimeOffset?>(sql, new { Now = now });
     }
 
     /// <summary>Counts the pending messages (the backlog), synchronously, for an observable gauge.</summary>
-    public long CountPending()
-    {
-        const string sql = "SELECT COUNT(*) FROM outbox WHERE status = 'pending';";
-        using var connection = database.Open();
-        return connection.ExecuteScalar<long>(sql);
-    }
+    public long CountPending() => session.Scalar<long>("SELECT COUNT(*) FROM outbox WHERE status = 'pending';");
 
     /// <summary>The newest messages with <paramref name="status"/> (all when null), newest first.</summary>
-    public async Task<IReadOnlyList<OutboxEntry>> ListAsync(string? status, int limit, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<OutboxEntry>> ListAsync(string? status, int limit)
     {
         const string sql = """
             SELECT id, kind, recipients, status, attempts, created_at, next_attempt_at, sent_at, last_error
@@ -213,45 +171,31 @@ public sealed class OutboxStore(Database database, TimeProvider time)
             ORDER BY id DESC
             LIMIT @Limit;
             """;
-        await using var connection = await database.OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<OutboxEntry>(sql, new { Status = status, Limit = limit });
-        return [.. rows];
+        return session.QueryAsync<OutboxEntry>(sql, new { Status = status, Limit = limit });
     }
 
     /// <summary>
     /// Puts dead messages back in the queue, due now, with a fresh count of attempts (their last
     /// error stays until the next attempt). All dead messages when <paramref name="ids"/> is null.
     /// </summary>
-    public Task<int> RetryDeadAsync(IReadOnlyCollection<long>? ids, CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        return database.WriteAsync(
-            IsolationLevel.ReadCommitted,
-            (connection, transaction) => connection.ExecuteAsync(
-                $"""
-                UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = @Now, lease_until = NULL, lease_owner = NULL
-                WHERE status = 'dead' AND (@All OR {connection.InSet("id", "@Ids")});
-                """,
-                new { Now = now, All = ids is null, Ids = connection.SetOf(ids ?? []) },
-                transaction),
-            cancellationToken);
-    }
+    public Task<int> RetryDeadAsync(IReadOnlyCollection<long>? ids, DateTimeOffset now) =>
+        session.ExecuteAsync(
+            $"""
+            UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = @Now, lease_until = NULL, lease_owner = NULL
+            WHERE status = 'dead' AND (@All OR {session.InSet("id", "@Ids")});
+            """,
+            new { Now = now, All = ids is null, Ids = session.SetOf(ids ?? []) });
 
     /// <summary>Pending and dead counts and the oldest pending message's creation time, for health checks.</summary>
-    public async Task<OutboxStatistics> GetStatisticsAsync(CancellationToken cancellationToken)
+    public Task<OutboxStatistics> GetStatisticsAsync()
     {
         const string sql = """
             SELECT
-                (SELECT COUNT(*) FROM outbox WHERE status = 'pending') AS Pending,
-                (SELECT COUNT(*) FROM outbox WHERE status = 'dead') AS Dead,
-                (SELECT MIN(created_at) FROM outbox WHERE status = 'pending') AS OldestPendingCreatedAt;
+                (SELECT COUNT(*) FROM outbox WHERE status = 'pending') AS pending,
+                (SELECT COUNT(*) FROM outbox WHERE status = 'dead') AS dead,
+                (SELECT MIN(created_at) FROM outbox WHERE status = 'pending') AS oldest_pending_created_at;
             """;
-        await using var connection = await database.OpenAsync(cancellationToken);
-        var row = await connection.QuerySingleAsync<(long Pending, long Dead, long? OldestPendingCreatedAt)>(sql);
-        return new OutboxStatistics(
-            row.Pending,
-            row.Dead,
-            row.OldestPendingCreatedAt is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null);
+        return session.QuerySingleAsync<OutboxStatistics>(sql);
     }
 
     private static string Truncate(string error) => error.Length <= 2000 ? error : error[..2000];
@@ -277,7 +221,25 @@ public sealed class OutboxStore(Database database, TimeProvider time)
     }
 }
 
-public sealed record OutboxStatistics(long Pending, long Dead, DateTimeOffset? OldestPendingCreatedAt);
+/// <summary>The email feature's table, as a session exposes it: <c>session.Outbox</c>.</summary>
+public static class EmailStores
+{
+    extension(DbSession session)
+    {
+        /// <summary>The <c>outbox</c> table in this session.</summary>
+        public OutboxStore Outbox => new(session);
+    }
+}
+
+/// <summary>The outbox's pending and dead counts and when the oldest pending message was queued.</summary>
+public sealed class OutboxStatistics
+{
+    public long Pending { get; init; }
+
+    public long Dead { get; init; }
+
+    public DateTimeOffset? OldestPendingCreatedAt { get; init; }
+}
 
 /// <summary>An outbox row as the command line shows it.</summary>
 public sealed class OutboxEntry

@@ -84,7 +84,7 @@ public static class Health
         }
     }
 
-    private sealed class EmailHealthCheck(OutboxStore outbox, TimeProvider time) : IHealthCheck
+    private sealed class EmailHealthCheck(Outbox outbox, TimeProvider time) : IHealthCheck
     {
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {

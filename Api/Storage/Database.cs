@@ -1,17 +1,17 @@
 using System.Data;
 using System.Data.Common;
 using System.Diagnostics;
-using Dapper;
 
 namespace Accounts.Api.Storage;
 
 /// <summary>
 /// The one way into the database, whichever provider <c>Database:Provider</c> names:
 /// <see cref="SqliteDatabase"/> (one instance, one file) or <see cref="PostgresDatabase"/> (any
-/// number of instances on one server). Stores read through <see cref="OpenAsync"/> or
-/// <see cref="ReadAsync{T}"/> and write through <see cref="WriteAsync{T}(Func{IDbConnection, IDbTransaction, Task{T}}, CancellationToken)"/>;
-/// the SQL they run is the same for both providers wherever it can be (see <see cref="SqlDialect"/>
-/// for where it cannot).
+/// number of instances on one server). A feature asks it for a session, a read
+/// (<see cref="ReadAsync{T}"/>) or a write (<see cref="WriteAsync{T}(WriteNeeds, Func{DbSession, Task{T}}, CancellationToken)"/>),
+/// and calls the stores the session exposes; it never sees a connection or a transaction. The SQL
+/// they run is the same for both providers wherever it can be (see <see cref="DbSession"/> for
+/// where it cannot).
 /// <para>
 /// A storage fault (a full disk, a read-only or failing file, an unreachable server: see
 /// <see cref="StorageFaults"/>) comes out of these methods as a <see cref="StorageUnavailableException"/>,
@@ -74,7 +74,8 @@ public abstract partial class Database(ILogger logger) : IAsyncDisposable
         }
     }
 
-    public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default)
+    /// <summary>A connection of its own, for <c>Storage/</c>'s machinery and the tests of it; features ask for a session.</summary>
+    internal async Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default)
     {
         try
         {
@@ -86,12 +87,13 @@ public abstract partial class Database(ILogger logger) : IAsyncDisposable
         }
     }
 
-    /// <summary>A connection opened synchronously, for callers that cannot await (an observable gauge).</summary>
-    public DbConnection Open()
+    /// <summary>A read for a caller that cannot await (an observable gauge), on a connection opened for it.</summary>
+    public T Read<T>(Func<DbSession, T> read)
     {
         try
         {
-            return OpenCore();
+            using var connection = OpenCore();
+            return read(new DbSession(connection, null));
         }
         catch (Exception ex) when (StorageFaults.Classify(ex) is { } fault)
         {
@@ -100,10 +102,11 @@ public abstract partial class Database(ILogger logger) : IAsyncDisposable
     }
 
     /// <summary>
-    /// Runs a read on a connection it has to itself until it returns. Statements run through
-    /// <see cref="PreparedStatements.Prepared"/> stay prepared from one call to the next.
+    /// Runs a read on a session it has to itself until it returns, outside any transaction (each
+    /// statement sees what was committed when it ran). Statements run through
+    /// <see cref="DbSession.ExecutePreparedAsync"/> and its kin stay prepared from one call to the next.
     /// </summary>
-    public async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken = default)
+    public async Task<T> ReadAsync<T>(Func<DbSession, Task<T>> read, CancellationToken cancellationToken = default)
     {
         try
         {
@@ -116,32 +119,29 @@ public abstract partial class Database(ILogger logger) : IAsyncDisposable
     }
 
     /// <summary>
-    /// Runs <paramref name="work"/> in a serializable write transaction and returns once it has
-    /// committed: whatever it read still holds when it commits, as if no other write ran at the
-    /// same time. If <paramref name="work"/> throws, its changes are rolled back and the exception
-    /// is rethrown here. <paramref name="work"/> may run more than once (PostgreSQL retries a
-    /// transaction that lost a race), so it must only use the connection it is given: no effect
-    /// outside it, no waiting on anything else, and never a call to <c>WriteAsync</c> itself.
+    /// Runs <paramref name="work"/> in a write transaction with <see cref="WriteNeeds.ReadsToHold"/>
+    /// and returns once it has committed: whatever it read still holds when it commits, as if no
+    /// other write ran at the same time.
     /// </summary>
-    public Task<T> WriteAsync<T>(Func<IDbConnection, IDbTransaction, Task<T>> work, CancellationToken cancellationToken = default) =>
-        WriteAsync(IsolationLevel.Serializable, work, cancellationToken);
+    public Task<T> WriteAsync<T>(Func<DbSession, Task<T>> work, CancellationToken cancellationToken = default) =>
+        WriteAsync(WriteNeeds.ReadsToHold, work, cancellationToken);
 
     /// <summary>
-    /// <see cref="WriteAsync{T}(Func{IDbConnection, IDbTransaction, Task{T}}, CancellationToken)"/>
-    /// with a weaker isolation where the work needs none stronger. Work whose every decision rests
-    /// on a single statement (a queue claim with <c>SKIP LOCKED</c>, an atomic upsert, an update
-    /// by id), on a unique key, or on a row it locked first (<see cref="SqlDialect.ForUpdate"/>)
-    /// takes <see cref="IsolationLevel.ReadCommitted"/>: PostgreSQL's serializable isolation
-    /// also aborts transactions that merely touched the same index pages, and on a hot path those
-    /// retries cost more than they protect. SQLite, with its one writer, is serializable whatever is asked.
+    /// Runs <paramref name="work"/> in a write transaction that gives it what it
+    /// <paramref name="needs"/>, and returns once it has committed. If <paramref name="work"/>
+    /// throws, its changes are rolled back and the exception is rethrown here. <paramref name="work"/>
+    /// may run more than once (PostgreSQL retries a transaction that lost a race), so it must only
+    /// use the session it is given: no effect outside it, no waiting on anything else, and never a
+    /// call to <c>WriteAsync</c> itself.
     /// <para>
     /// A write that fails with a storage fault throws <see cref="StorageUnavailableException"/>
     /// and has committed nothing.
     /// </para>
     /// </summary>
-    public async Task<T> WriteAsync<T>(
-        IsolationLevel isolation, Func<IDbConnection, IDbTransaction, Task<T>> work, CancellationToken cancellationToken = default)
+    public async Task<T> WriteAsync<T>(WriteNeeds needs, Func<DbSession, Task<T>> work, CancellationToken cancellationToken = default)
     {
+        // SQLite, with its one writer, is serializable whatever is asked.
+        var isolation = needs == WriteNeeds.KeysAndLocks ? IsolationLevel.ReadCommitted : IsolationLevel.Serializable;
         try
         {
             return await WriteCoreAsync(isolation, work, cancellationToken);
@@ -178,9 +178,8 @@ public abstract partial class Database(ILogger logger) : IAsyncDisposable
         try
         {
             await WriteAsync(
-                IsolationLevel.ReadCommitted,
-                (connection, transaction) => connection.ExecuteAsync(
-                    "UPDATE storage_probe SET probes = probes + 1 WHERE id = 1;", transaction: transaction),
+                WriteNeeds.KeysAndLocks,
+                session => session.ExecuteAsync("UPDATE storage_probe SET probes = probes + 1 WHERE id = 1;"),
                 cancellationToken);
             return WriteFault is null;
         }
@@ -252,10 +251,9 @@ public abstract partial class Database(ILogger logger) : IAsyncDisposable
 
     protected abstract DbConnection OpenCore();
 
-    protected abstract Task<T> ReadCoreAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken);
+    protected abstract Task<T> ReadCoreAsync<T>(Func<DbSession, Task<T>> read, CancellationToken cancellationToken);
 
-    protected abstract Task<T> WriteCoreAsync<T>(
-        IsolationLevel isolation, Func<IDbConnection, IDbTransaction, Task<T>> work, CancellationToken cancellationToken);
+    protected abstract Task<T> WriteCoreAsync<T>(IsolationLevel isolation, Func<DbSession, Task<T>> work, CancellationToken cancellationToken);
 
     /// <summary>Creates what is missing and applies pending migrations; returns how many ran.</summary>
     public abstract Task<int> MigrateAsync(CancellationToken cancellationToken = default);

@@ -57,14 +57,14 @@ public sealed partial class PostgresDatabase : Database
 
     protected override DbConnection OpenCore() => _dataSource.OpenConnection();
 
-    protected override async Task<T> ReadCoreAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken)
+    protected override async Task<T> ReadCoreAsync<T>(Func<DbSession, Task<T>> read, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
                 await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-                return await read(connection);
+                return await read(new DbSession(connection, null));
             }
             catch (NpgsqlException ex) when (attempt < MaxConnectionAttempts && IsBrokenConnection(ex))
             {
@@ -76,7 +76,7 @@ public sealed partial class PostgresDatabase : Database
     }
 
     protected override async Task<T> WriteCoreAsync<T>(
-        IsolationLevel isolation, Func<IDbConnection, IDbTransaction, Task<T>> work, CancellationToken cancellationToken)
+        IsolationLevel isolation, Func<DbSession, Task<T>> work, CancellationToken cancellationToken)
     {
         var connectionAttempts = 1;
         for (var attempt = 1; ; attempt++)
@@ -103,11 +103,11 @@ public sealed partial class PostgresDatabase : Database
     }
 
     private async Task<T> RunOnceAsync<T>(
-        IsolationLevel isolation, Func<IDbConnection, IDbTransaction, Task<T>> work, StrongBox<bool> committing, CancellationToken cancellationToken)
+        IsolationLevel isolation, Func<DbSession, Task<T>> work, StrongBox<bool> committing, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(isolation, cancellationToken);
-        var result = await work(connection, transaction);
+        var result = await work(new DbSession(connection, transaction));
         committing.Value = true;
         await transaction.CommitAsync(cancellationToken);
         return result;

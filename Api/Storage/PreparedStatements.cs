@@ -16,7 +16,7 @@ namespace Accounts.Api.Storage;
 /// server by itself (<see cref="PostgresDatabase"/> turns on its automatic preparation, which
 /// outlives the pooled connection objects), so there each call gets a plain new command.
 /// </summary>
-public static class PreparedStatements
+internal static class PreparedStatements
 {
     private static readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, SqliteCommand>> Caches = [];
 

@@ -206,13 +206,12 @@ static async Task<(double Rate, long PeakRss, long MaxHeap)> OutboxDrainAsync(
 
         var database = host.Services.GetRequiredService<Database>();
         await Migrations.ApplyAsync(database);
-        await database.WriteAsync(async (connection, transaction) =>
+        await database.WriteAsync(async session =>
         {
             var now = DateTimeOffset.UtcNow;
             for (var i = 0; i < count; i++)
             {
-                await OutboxStore.AddAsync(
-                    connection, transaction,
+                await session.Outbox.AddAsync(
                     new NewOutboxMessage(BenchComposer.Kind, [string.Create(CultureInfo.InvariantCulture, $"user{i}@example.test")], null, "en"),
                     now);
             }

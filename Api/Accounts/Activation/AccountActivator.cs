@@ -3,7 +3,7 @@ using Accounts.Api.Storage;
 namespace Accounts.Api.Accounts;
 
 /// <summary>Decides what a token does and, when it activates, commits before answering.</summary>
-public sealed class AccountActivator(Database database, AccountTokenStore tokens, TimeProvider time)
+public sealed class AccountActivator(Database database, TimeProvider time)
 {
     public async Task<ActivationOutcome> ActivateAsync(string? token, CancellationToken cancellationToken)
     {
@@ -18,24 +18,24 @@ public sealed class AccountActivator(Database database, AccountTokenStore tokens
         }
 
         // Read first, without the write gate: unknown, used and expired tokens never queue behind writers.
-        var state = await tokens.FindAsync(hash, TokenPurpose.Activation, cancellationToken);
+        var state = await database.ReadAsync(session => session.Tokens.FindAsync(hash, TokenPurpose.Activation), cancellationToken);
         var now = time.GetUtcNow();
         if (Decide(state, now) is { } decided)
         {
             return decided;
         }
 
-        return await database.WriteAsync(async (connection, transaction) =>
+        return await database.WriteAsync(async session =>
         {
-            if (await AccountTokenStore.ConsumeAsync(connection, transaction, hash, now))
+            if (await session.Tokens.ConsumeAsync(hash, now))
             {
-                return await UserStore.ActivateAsync(connection, transaction, state!.UserId, now)
+                return await session.Users.ActivateAsync(state!.UserId, now)
                     ? ActivationOutcome.Activated
                     : ActivationOutcome.AlreadyActive;
             }
 
             // Another request consumed it between our read and our write.
-            var current = await AccountTokenStore.FindAsync(connection, transaction, hash, TokenPurpose.Activation);
+            var current = await session.Tokens.FindAsync(hash, TokenPurpose.Activation);
             return Decide(current, now) ?? ActivationOutcome.AlreadyActive;
         }, cancellationToken);
     }

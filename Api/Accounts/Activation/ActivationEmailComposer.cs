@@ -1,3 +1,4 @@
+using Accounts.Api.Storage;
 using Accounts.Api.Email;
 using Microsoft.Extensions.Options;
 
@@ -9,8 +10,7 @@ namespace Accounts.Api.Accounts;
 /// it supersedes every earlier activation link of the account: only the newest one works.
 /// </summary>
 public sealed class ActivationEmailComposer(
-    UserStore users,
-    AccountTokenStore tokens,
+    Database database,
     AccountLinks links,
     AccountEmailTemplates templates,
     IOptions<ActivationOptions> options,
@@ -25,14 +25,14 @@ public sealed class ActivationEmailComposer(
     public async Task<EmailContent?> ComposeAsync(OutboxMessage message, CancellationToken cancellationToken)
     {
         if (message.UserId is not { } userId
-            || await users.FindAsync(userId, cancellationToken) is not { Status: AccountStatus.PendingActivation } user)
+            || await database.ReadAsync(session => session.Users.FindAsync(userId), cancellationToken) is not { Status: AccountStatus.PendingActivation } user)
         {
             // Activated (or gone) since the mail was queued: a link would say nothing new.
             return null;
         }
 
         var lifetime = options.Value.TokenLifetime;
-        var token = await tokens.IssueAsync(user.Id, TokenPurpose.Activation, lifetime, time.GetUtcNow(), cancellationToken);
+        var token = await database.WriteAsync(session => session.Tokens.IssueAsync(user.Id, TokenPurpose.Activation, lifetime, time.GetUtcNow()), cancellationToken);
         return templates.Activation(message.Language, user.Username, links.Activation(token), lifetime);
     }
 }

@@ -39,9 +39,9 @@ public static class ResendApi
         ArgumentNullException.ThrowIfNull(request);
         var now = time.GetUtcNow();
         var outboxId = await database.WriteAsync(
-            async (connection, transaction) =>
-                await UserStore.FindByEmailAsync(connection, transaction, request.Email!) is { Status: AccountStatus.PendingActivation } user
-                    ? await AccountMail.QueueAsync(connection, transaction, user, ActivationEmailComposer.Kind,
+            async session =>
+                await session.Users.FindByEmailAsync(request.Email!) is { Status: AccountStatus.PendingActivation } user
+                    ? await AccountMail.QueueAsync(session, user, ActivationEmailComposer.Kind,
                         ActivationEmailComposer.CooldownKinds, options.Value.ResendCooldown, now)
                     : null,
             cancellationToken);

@@ -57,9 +57,9 @@ public static class PasswordResetApi
         ArgumentNullException.ThrowIfNull(request);
         var now = time.GetUtcNow();
         var outboxId = await database.WriteAsync(
-            async (connection, transaction) =>
-                await UserStore.FindByEmailAsync(connection, transaction, request.Email!) is { } user
-                    ? await AccountMail.QueueAsync(connection, transaction, user, PasswordResetEmailComposer.Kind,
+            async session =>
+                await session.Users.FindByEmailAsync(request.Email!) is { } user
+                    ? await AccountMail.QueueAsync(session, user, PasswordResetEmailComposer.Kind,
                         [PasswordResetEmailComposer.Kind], options.Value.Cooldown, now)
                     : null,
             cancellationToken);
@@ -75,8 +75,6 @@ public static class PasswordResetApi
     // The validation filter has run: the token is well formed and the two passwords match.
     public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Reset(
         ResetPasswordRequest? request,
-        AccountTokenStore tokens,
-        UserStore users,
         PasswordStrength strength,
         PasswordHashing hashing,
         Database database,
@@ -85,9 +83,13 @@ public static class PasswordResetApi
     {
         ArgumentNullException.ThrowIfNull(request);
         AccountTokens.TryHash(request.Token, out var hash);
-        var state = await tokens.FindAsync(hash, TokenPurpose.PasswordReset, cancellationToken);
+        var (state, user) = await database.ReadAsync(async session =>
+            await session.Tokens.FindAsync(hash, TokenPurpose.PasswordReset) is { } found
+                ? (found, await session.Users.FindAsync(found.UserId))
+                : (null, null),
+            cancellationToken);
         var now = time.GetUtcNow();
-        if (state is null || await users.FindAsync(state.UserId, cancellationToken) is not { } user)
+        if (state is null || user is null)
         {
             return NotFound();
         }
@@ -103,15 +105,15 @@ public static class PasswordResetApi
         }
 
         var passwordHash = await hashing.HashAsync(request.Password!, cancellationToken);
-        var changed = await database.WriteAsync(async (connection, transaction) =>
+        var changed = await database.WriteAsync(async session =>
         {
-            if (!await AccountTokenStore.ConsumeAsync(connection, transaction, hash, now))
+            if (!await session.Tokens.ConsumeAsync(hash, now))
             {
                 return false; // used or expired since we looked
             }
 
-            await UserStore.SetPasswordHashAsync(connection, transaction, user.Id, passwordHash, User.NewSecurityStamp());
-            await AccountTokenStore.EndAllAsync(connection, transaction, user.Id, TokenPurpose.PasswordReset, now);
+            await session.Users.SetPasswordHashAsync(user.Id, passwordHash, User.NewSecurityStamp());
+            await session.Tokens.EndAllAsync(user.Id, TokenPurpose.PasswordReset, now);
             return true;
         }, cancellationToken);
 

@@ -1,3 +1,4 @@
+using Accounts.Api.Storage;
 using Accounts.Api.Email;
 using Microsoft.Extensions.Options;
 
@@ -5,8 +6,7 @@ namespace Accounts.Api.Accounts;
 
 /// <summary>Composes the password reset mail; its token is made now and supersedes earlier reset links.</summary>
 public sealed class PasswordResetEmailComposer(
-    UserStore users,
-    AccountTokenStore tokens,
+    Database database,
     AccountLinks links,
     AccountEmailTemplates templates,
     IOptions<PasswordResetOptions> options,
@@ -17,13 +17,13 @@ public sealed class PasswordResetEmailComposer(
 
     public async Task<EmailContent?> ComposeAsync(OutboxMessage message, CancellationToken cancellationToken)
     {
-        if (message.UserId is not { } userId || await users.FindAsync(userId, cancellationToken) is not { } user)
+        if (message.UserId is not { } userId || await database.ReadAsync(session => session.Users.FindAsync(userId), cancellationToken) is not { } user)
         {
             return null;
         }
 
         var lifetime = options.Value.TokenLifetime;
-        var token = await tokens.IssueAsync(user.Id, TokenPurpose.PasswordReset, lifetime, time.GetUtcNow(), cancellationToken);
+        var token = await database.WriteAsync(session => session.Tokens.IssueAsync(user.Id, TokenPurpose.PasswordReset, lifetime, time.GetUtcNow()), cancellationToken);
         return templates.PasswordReset(message.Language, user.Username, links.PasswordReset(token), lifetime);
     }
 }

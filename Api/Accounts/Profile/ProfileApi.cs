@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Accounts.Api.Infrastructure;
+using Accounts.Api.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Accounts.Api.Accounts;
@@ -22,10 +23,10 @@ public static class ProfileApi
         return routes;
     }
 
-    public static async Task<Results<Ok<MeResponse>, ProblemHttpResult>> Me(ClaimsPrincipal principal, UserStore users, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<MeResponse>, ProblemHttpResult>> Me(ClaimsPrincipal principal, Database database, CancellationToken cancellationToken)
     {
         if (!Guid.TryParse(principal.FindFirstValue(ClaimTypes.NameIdentifier), out var id)
-            || await users.FindAsync(id, cancellationToken) is not { } user
+            || await database.ReadAsync(session => session.Users.FindAsync(id), cancellationToken) is not { } user
             || user.SecurityStamp != principal.FindFirstValue(LoginApi.SecurityStampClaim))
         {
             // The account is gone, or its password changed since this token was issued.

@@ -49,22 +49,22 @@ public static class RegistrationApi
         var now = time.GetUtcNow();
         var language = Languages.FromRequest(httpRequest);
 
-        // READ COMMITTED is enough, and spares the hot path serializable's false conflicts between
-        // registrations of neighbouring names: the unique keys refuse a second account, and the
-        // write that hits one runs again and sees the first (Database.WriteAsync).
-        var outcome = await database.WriteAsync(System.Data.IsolationLevel.ReadCommitted, async (connection, transaction) =>
+        // The unique keys refuse a second account, and a write that hits one runs again and sees
+        // the first: that spares the hot path serializable's false conflicts between registrations
+        // of neighbouring names (WriteNeeds.KeysAndLocks).
+        var outcome = await database.WriteAsync(WriteNeeds.KeysAndLocks, async session =>
         {
-            if (await UserStore.UsernameExistsAsync(connection, transaction, username))
+            if (await session.Users.UsernameExistsAsync(username))
             {
                 return Outcome.UsernameTaken;
             }
 
-            if (await UserStore.FindByEmailAsync(connection, transaction, email) is { } owner)
+            if (await session.Users.FindByEmailAsync(email) is { } owner)
             {
                 // The address has an account: create nothing, and mail its owner a fresh link
                 // (still pending) or a notice (active) instead.
                 var kind = owner.Status == AccountStatus.Active ? AccountExistsEmailComposer.Kind : ActivationEmailComposer.Kind;
-                return await AccountMail.QueueAsync(connection, transaction, owner, kind,
+                return await AccountMail.QueueAsync(session, owner, kind,
                     ActivationEmailComposer.CooldownKinds, activation.Value.ResendCooldown, now) is { } queued
                     ? Outcome.Queued(queued)
                     : Outcome.Nothing;
@@ -82,9 +82,8 @@ public static class RegistrationApi
                 CreatedAt = now,
                 SecurityStamp = User.NewSecurityStamp(),
             };
-            await UserStore.InsertAsync(connection, transaction, user);
-            var outboxId = await OutboxStore.AddAsync(
-                connection, transaction, new NewOutboxMessage(ActivationEmailComposer.Kind, [email], user.Id, language), now);
+            await session.Users.InsertAsync(user);
+            var outboxId = await session.Outbox.AddAsync(new NewOutboxMessage(ActivationEmailComposer.Kind, [email], user.Id, language), now);
             return Outcome.Queued(outboxId);
         }, cancellationToken).ConfigureAwait(false);
 

@@ -43,7 +43,6 @@ public static class LoginApi
     public static async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> Login(
         LoginRequest? request,
         HttpResponse response,
-        UserStore users,
         PasswordHashing hashing,
         LoginThrottle throttle,
         Database database,
@@ -62,7 +61,7 @@ public static class LoginApi
                 "Too many failed sign-ins.", $"Try again in {seconds} seconds, or reset the password.");
         }
 
-        var user = await users.FindByLoginAsync(login, cancellationToken);
+        var user = await database.ReadAsync(session => session.Users.FindByLoginAsync(login), cancellationToken);
 
         // No account: check against a hash all the same, so the answer takes as long as a wrong password.
         var verification = await hashing.VerifyAsync(
@@ -85,7 +84,7 @@ public static class LoginApi
             // Stored at an older, lower cost: store it again at today's.
             var upgraded = await hashing.HashAsync(request.Password!, cancellationToken);
             await database.WriteAsync(
-                (connection, transaction) => UserStore.SetPasswordHashAsync(connection, transaction, user.Id, upgraded, newSecurityStamp: null),
+                session => session.Users.SetPasswordHashAsync(user.Id, upgraded, newSecurityStamp: null),
                 cancellationToken);
         }
 

@@ -1,6 +1,4 @@
-using System.Data;
 using Accounts.Api.Storage;
-using Dapper;
 using Microsoft.Extensions.Options;
 
 namespace Accounts.Api.Accounts;
@@ -18,9 +16,8 @@ public sealed class LoginThrottle(Database database, IOptions<LoginOptions> opti
     public async Task<TimeSpan> LockedForAsync(string loginKey, CancellationToken cancellationToken)
     {
         const string sql = "SELECT locked_until FROM login_failures WHERE login_key = @Key;";
-        await using var connection = await database.OpenAsync(cancellationToken);
-        var lockedUntil = await connection.ExecuteScalarAsync<long?>(sql, new { Key = loginKey });
-        var left = lockedUntil is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) - time.GetUtcNow() : TimeSpan.Zero;
+        var lockedUntil = await database.ReadAsync(session => session.ScalarAsync<DateTimeOffset?>(sql, new { Key = loginKey }), cancellationToken);
+        var left = lockedUntil is { } until ? until - time.GetUtcNow() : TimeSpan.Zero;
         return left > TimeSpan.Zero ? left : TimeSpan.Zero;
     }
 
@@ -46,12 +43,11 @@ public sealed class LoginThrottle(Database database, IOptions<LoginOptions> opti
             """;
         var settings = options.Value;
         var now = time.GetUtcNow();
-        return database.WriteAsync(IsolationLevel.ReadCommitted, async (connection, transaction) =>
+        return database.WriteAsync(WriteNeeds.KeysAndLocks, async session =>
         {
-            var failures = await connection.ExecuteScalarAsync<long>(
-                count, new { Key = loginKey, Now = now, WindowStart = now - settings.FailureWindow }, transaction);
+            var failures = await session.ScalarAsync<long>(count, new { Key = loginKey, Now = now, WindowStart = now - settings.FailureWindow });
             return failures >= settings.MaxFailures
-                ? await connection.ExecuteAsync(lockOut, new { Key = loginKey, LockedUntil = now + LockFor(failures, settings) }, transaction)
+                ? await session.ExecuteAsync(lockOut, new { Key = loginKey, LockedUntil = now + LockFor(failures, settings) })
                 : 0;
         }, cancellationToken);
     }
@@ -59,16 +55,14 @@ public sealed class LoginThrottle(Database database, IOptions<LoginOptions> opti
     /// <summary>Forgets the login's failures; writes only when there are some.</summary>
     public async Task ClearAsync(string loginKey, CancellationToken cancellationToken)
     {
-        await using (var connection = await database.OpenAsync(cancellationToken))
+        const string exists = "SELECT EXISTS (SELECT 1 FROM login_failures WHERE login_key = @Key);";
+        if (!await database.ReadAsync(session => session.ScalarAsync<bool>(exists, new { Key = loginKey }), cancellationToken))
         {
-            if (!await connection.ExecuteScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM login_failures WHERE login_key = @Key);", new { Key = loginKey }))
-            {
-                return;
-            }
+            return;
         }
 
         await database.WriteAsync(
-            (connection, transaction) => connection.ExecuteAsync("DELETE FROM login_failures WHERE login_key = @Key;", new { Key = loginKey }, transaction),
+            session => session.ExecuteAsync("DELETE FROM login_failures WHERE login_key = @Key;", new { Key = loginKey }),
             cancellationToken);
     }
 
