@@ -73,7 +73,7 @@ public sealed class RegisterRequestValidatorTests
     [InlineData("   ")]
     public void Username_is_required(string? username)
     {
-        _validator.TestValidate(Valid() with { Username = username })
+        _validator.TestValidate(Valid() with { Username = username! })
             .ShouldHaveValidationErrorFor(r => r.Username)
             .WithErrorMessage("Username is required.");
     }
@@ -205,7 +205,7 @@ public sealed class RegisterRequestValidatorTests
     [InlineData("")]
     public void Email_is_required(string? email)
     {
-        _validator.TestValidate(Valid() with { Email = email })
+        _validator.TestValidate(Valid() with { Email = email! })
             .ShouldHaveValidationErrorFor(r => r.Email)
             .WithErrorMessage("Email is required.");
     }
@@ -264,7 +264,7 @@ public sealed class RegisterRequestValidatorTests
     [InlineData("")]
     public void Password_is_required(string? password)
     {
-        _validator.TestValidate(Valid() with { Password = password, ConfirmPassword = password })
+        _validator.TestValidate(Valid() with { Password = password!, ConfirmPassword = password! })
             .ShouldHaveValidationErrorFor(r => r.Password)
             .WithErrorMessage("Password is required.");
     }
@@ -393,7 +393,7 @@ public sealed class RegisterRequestValidatorTests
     [InlineData("")]
     public void ConfirmPassword_is_required(string? confirm)
     {
-        _validator.TestValidate(Valid() with { ConfirmPassword = confirm })
+        _validator.TestValidate(Valid() with { ConfirmPassword = confirm! })
             .ShouldHaveValidationErrorFor(r => r.ConfirmPassword)
             .WithErrorMessage("Confirm the password.");
     }

@@ -8,9 +8,10 @@ public sealed record EmailRequest : INormalizable<EmailRequest>
 {
     /// <summary>The account's email address.</summary>
     /// <example>alice@example.com</example>
-    public string? Email { get; init; }
+    public string Email { get; init; } = "";
 
-    public EmailRequest Normalize() => this with { Email = Normalization.Clean(Email) };
+    /// <summary>The address trimmed and in Unicode normal form C; sent as null, it is empty.</summary>
+    public EmailRequest Normalize() => this with { Email = Normalization.Clean(Email) ?? "" };
 }
 
 public sealed class EmailRequestValidator : AbstractValidator<EmailRequest>

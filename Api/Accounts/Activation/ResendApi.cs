@@ -3,6 +3,8 @@ using Accounts.Api.Infrastructure;
 using Accounts.Api.Storage;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.Extensions.Options;
 
 namespace Accounts.Api.Accounts;
@@ -29,18 +31,15 @@ public static class ResendApi
 
     // The validation filter has run: the address is well formed.
     public static async Task<Accepted<AcceptedResponse>> Resend(
-        EmailRequest? request,
-        Database database,
-        OutboxSignal outbox,
+        [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] EmailRequest request,
+        [AsParameters] AccountServices services,
         IOptions<ActivationOptions> options,
-        TimeProvider time,
         CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        var now = time.GetUtcNow();
-        var outboxId = await database.WriteAsync(
+        var now = services.Time.GetUtcNow();
+        var outboxId = await services.Database.WriteAsync(
             async session =>
-                await session.Users.FindByEmailAsync(request.Email!) is { Status: AccountStatus.PendingActivation } user
+                await session.Users.FindByEmailAsync(request.Email) is { Status: AccountStatus.PendingActivation } user
                     ? await AccountMail.QueueAsync(session, user, ActivationEmailComposer.Kind,
                         ActivationEmailComposer.CooldownKinds, options.Value.ResendCooldown, now)
                     : null,
@@ -48,7 +47,7 @@ public static class ResendApi
 
         if (outboxId is { } id)
         {
-            outbox.Notify(id);
+            services.Outbox.Notify(id);
         }
 
         return TypedResults.Accepted((string?)null, AcceptedResponse.Instance);

@@ -3,6 +3,8 @@ using Accounts.Api.Infrastructure;
 using Accounts.Api.Storage;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.Extensions.Options;
 
 namespace Accounts.Api.Accounts;
@@ -47,18 +49,15 @@ public static class PasswordResetApi
 
     // The validation filter has run: the address is well formed.
     public static async Task<Accepted<AcceptedResponse>> Forgot(
-        EmailRequest? request,
-        Database database,
-        OutboxSignal outbox,
+        [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] EmailRequest request,
+        [AsParameters] AccountServices services,
         IOptions<PasswordResetOptions> options,
-        TimeProvider time,
         CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        var now = time.GetUtcNow();
-        var outboxId = await database.WriteAsync(
+        var now = services.Time.GetUtcNow();
+        var outboxId = await services.Database.WriteAsync(
             async session =>
-                await session.Users.FindByEmailAsync(request.Email!) is { } user
+                await session.Users.FindByEmailAsync(request.Email) is { } user
                     ? await AccountMail.QueueAsync(session, user, PasswordResetEmailComposer.Kind,
                         [PasswordResetEmailComposer.Kind], options.Value.Cooldown, now)
                     : null,
@@ -66,7 +65,7 @@ public static class PasswordResetApi
 
         if (outboxId is { } id)
         {
-            outbox.Notify(id);
+            services.Outbox.Notify(id);
         }
 
         return TypedResults.Accepted((string?)null, AcceptedResponse.Instance);
@@ -74,21 +73,18 @@ public static class PasswordResetApi
 
     // The validation filter has run: the token is well formed and the two passwords match.
     public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Reset(
-        ResetPasswordRequest? request,
+        [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] ResetPasswordRequest request,
+        [AsParameters] AccountServices services,
         PasswordStrength strength,
-        PasswordHashing hashing,
-        Database database,
-        TimeProvider time,
         CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
         AccountTokens.TryHash(request.Token, out var hash);
-        var (state, user) = await database.ReadAsync(async session =>
+        var (state, user) = await services.Database.ReadAsync(async session =>
             await session.Tokens.FindAsync(hash, TokenPurpose.PasswordReset) is { } found
                 ? (found, await session.Users.FindAsync(found.UserId))
                 : (null, null),
             cancellationToken);
-        var now = time.GetUtcNow();
+        var now = services.Time.GetUtcNow();
         if (state is null || user is null)
         {
             return NotFound();
@@ -99,13 +95,13 @@ public static class PasswordResetApi
             return Gone();
         }
 
-        if (!strength.IsStrongEnough(request.Password!, user.Username, user.Email))
+        if (!strength.IsStrongEnough(request.Password, user.Username, user.Email))
         {
             return Problems.Validation("password", PasswordRules.TooWeakMessage);
         }
 
-        var passwordHash = await hashing.HashAsync(request.Password!, cancellationToken);
-        var changed = await database.WriteAsync(async session =>
+        var passwordHash = await services.Hashing.HashAsync(request.Password, cancellationToken);
+        var changed = await services.Database.WriteAsync(async session =>
         {
             if (!await session.Tokens.ConsumeAsync(hash, now))
             {

@@ -7,27 +7,32 @@ public sealed record RegisterRequest : INormalizable<RegisterRequest>
 {
     /// <summary>3–32 letters (any script), digits, <c>_</c>, <c>.</c> or <c>-</c>; unique without regard to case.</summary>
     /// <example>alice</example>
-    public string? Username { get; init; }
+    public string Username { get; init; } = "";
 
     /// <summary>Where the activation link is sent; at most 254 characters, unique without regard to case.</summary>
     /// <example>alice@example.com</example>
-    public string? Email { get; init; }
+    public string Email { get; init; } = "";
 
     /// <summary>8–128 characters, not easily guessed (zxcvbn score 2 or more).</summary>
     /// <example>correct horse battery staple</example>
-    public string? Password { get; init; }
+    public string Password { get; init; } = "";
 
     /// <summary>Must equal <c>password</c>.</summary>
     /// <example>correct horse battery staple</example>
-    public string? ConfirmPassword { get; init; }
+    public string ConfirmPassword { get; init; } = "";
 
     /// <summary>Optional, an ISO date (<c>yyyy-MM-dd</c>) in the past.</summary>
     /// <example>1990-05-17</example>
     public string? Birthday { get; init; }
 
-    /// <summary>Username and email trimmed and in Unicode normal form C, as they are stored.</summary>
-    public RegisterRequest Normalize() =>
-        this with { Username = Normalization.Clean(Username), Email = Normalization.Clean(Email) };
+    /// <summary>Username and email trimmed and in Unicode normal form C, as they are stored; a field sent as null is empty.</summary>
+    public RegisterRequest Normalize() => this with
+    {
+        Username = Normalization.Clean(Username) ?? "",
+        Email = Normalization.Clean(Email) ?? "",
+        Password = Password ?? "",
+        ConfirmPassword = ConfirmPassword ?? "",
+    };
 }
 
 /// <summary>The account was accepted and an activation link is on its way.</summary>

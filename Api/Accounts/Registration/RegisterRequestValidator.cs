@@ -17,11 +17,11 @@ public sealed class RegisterRequestValidator : AbstractValidator<RegisterRequest
         RuleFor(r => r.Username)
             .Cascade(CascadeMode.Stop)
             .NotEmpty().WithMessage("Username is required.")
-            .Must(u => PasswordRules.CountCharacters(u!) is >= UsernameMinLength and <= UsernameMaxLength)
+            .Must(u => PasswordRules.CountCharacters(u) is >= UsernameMinLength and <= UsernameMaxLength)
             .WithMessage($"Username must be {UsernameMinLength} to {UsernameMaxLength} characters long.")
-            .Must(u => IsUsernameText(u!))
+            .Must(IsUsernameText)
             .WithMessage("Username may contain only letters, digits, '_', '.' and '-'.")
-            .Must(u => StartsWithLetterOrDigit(u!))
+            .Must(StartsWithLetterOrDigit)
             .WithMessage("Username must start with a letter or a digit.");
 
         RuleFor(r => r.Email)
@@ -30,9 +30,9 @@ public sealed class RegisterRequestValidator : AbstractValidator<RegisterRequest
             .MaximumLength(EmailAddresses.MaxLength).WithMessage($"Email must be at most {EmailAddresses.MaxLength} characters long.")
             .Must(EmailAddresses.IsValid).WithMessage("Email is not a valid email address.");
 
-        RuleFor(r => r.Password!)
+        RuleFor(r => r.Password)
             .PasswordLength()
-            .Must((request, password) => strength.IsStrongEnough(password, request.Username ?? "", request.Email ?? ""))
+            .Must((request, password) => strength.IsStrongEnough(password, request.Username, request.Email))
             .WithMessage(PasswordRules.TooWeakMessage);
 
         RuleFor(r => r.ConfirmPassword)

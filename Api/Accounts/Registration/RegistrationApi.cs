@@ -2,6 +2,8 @@ using Accounts.Api.Email;
 using Accounts.Api.Infrastructure;
 using Accounts.Api.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.Extensions.Options;
 
 namespace Accounts.Api.Accounts;
@@ -30,29 +32,24 @@ public static class RegistrationApi
 
     // The validation filter has run: the request is normalized and every rule holds.
     public static async Task<Results<Accepted<RegisterResponse>, ProblemHttpResult>> Register(
-        RegisterRequest? request,
+        [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] RegisterRequest request,
         HttpRequest httpRequest,
-        PasswordHashing hashing,
-        Database database,
-        OutboxSignal outbox,
+        [AsParameters] AccountServices services,
         IOptions<ActivationOptions> activation,
-        TimeProvider time,
         CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        var username = request.Username!;
-        var email = request.Email!;
+        var (username, email) = (request.Username, request.Email);
         DateOnly? birthday = RegisterRequestValidator.TryParseDate(request.Birthday, out var date) ? date : null;
 
         // Hash on every path, taken email included, so timing does not tell which path ran.
-        var passwordHash = await hashing.HashAsync(request.Password!, cancellationToken);
-        var now = time.GetUtcNow();
+        var passwordHash = await services.Hashing.HashAsync(request.Password, cancellationToken);
+        var now = services.Time.GetUtcNow();
         var language = Languages.FromRequest(httpRequest);
 
         // The unique keys refuse a second account, and a write that hits one runs again and sees
         // the first: that spares the hot path serializable's false conflicts between registrations
         // of neighbouring names (WriteNeeds.KeysAndLocks).
-        var outcome = await database.WriteAsync(WriteNeeds.KeysAndLocks, async session =>
+        var outcome = await services.Database.WriteAsync(WriteNeeds.KeysAndLocks, async session =>
         {
             if (await session.Users.UsernameExistsAsync(username))
             {
@@ -95,7 +92,7 @@ public static class RegistrationApi
 
         if (outcome.OutboxId is { } id)
         {
-            outbox.Notify(id);
+            services.Outbox.Notify(id);
         }
 
         return TypedResults.Accepted((string?)null, new RegisterResponse(username, email, AccountStatus.PendingActivation));

@@ -6,6 +6,8 @@ using Microsoft.AspNetCore.Authentication.BearerToken;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.Extensions.Options;
 
 namespace Accounts.Api.Accounts;
@@ -39,19 +41,16 @@ public static class LoginApi
         return routes;
     }
 
-    // The validation filter has run: login and password are present.
+    // The validation filter has run: the login is normalized, and login and password are present.
     public static async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> Login(
-        LoginRequest? request,
+        [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] LoginRequest request,
         HttpResponse response,
-        PasswordHashing hashing,
+        [AsParameters] AccountServices services,
         LoginThrottle throttle,
-        Database database,
         IOptionsMonitor<BearerTokenOptions> bearer,
-        TimeProvider time,
         CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        var login = Normalization.Clean(request.Login)!;
+        var (login, hashing) = (request.Login, services.Hashing);
         var loginKey = Normalization.Key(login);
         if (await throttle.LockedForAsync(loginKey, cancellationToken) is { } locked && locked > TimeSpan.Zero)
         {
@@ -61,11 +60,11 @@ public static class LoginApi
                 "Too many failed sign-ins.", $"Try again in {seconds} seconds, or reset the password.");
         }
 
-        var user = await database.ReadAsync(session => session.Users.FindByLoginAsync(login), cancellationToken);
+        var user = await services.Database.ReadAsync(session => session.Users.FindByLoginAsync(login), cancellationToken);
 
         // No account: check against a hash all the same, so the answer takes as long as a wrong password.
         var verification = await hashing.VerifyAsync(
-            user?.PasswordHash ?? await hashing.DummyHashAsync(), request.Password!, cancellationToken);
+            user?.PasswordHash ?? await hashing.DummyHashAsync(), request.Password, cancellationToken);
         if (user is null || verification == PasswordVerificationResult.Failed)
         {
             await throttle.RecordFailureAsync(loginKey, cancellationToken);
@@ -82,13 +81,13 @@ public static class LoginApi
         if (verification == PasswordVerificationResult.SuccessRehashNeeded)
         {
             // Stored at an older, lower cost: store it again at today's.
-            var upgraded = await hashing.HashAsync(request.Password!, cancellationToken);
-            await database.WriteAsync(
+            var upgraded = await hashing.HashAsync(request.Password, cancellationToken);
+            await services.Database.WriteAsync(
                 session => session.Users.SetPasswordHashAsync(user.Id, upgraded, newSecurityStamp: null),
                 cancellationToken);
         }
 
-        return TypedResults.Ok(IssueToken(user, bearer.Get(BearerTokenDefaults.AuthenticationScheme), time.GetUtcNow()));
+        return TypedResults.Ok(IssueToken(user, bearer.Get(BearerTokenDefaults.AuthenticationScheme), services.Time.GetUtcNow()));
     }
 
     /// <summary>A token from ASP.NET Core's bearer-token scheme (Data Protection), carrying the account's id and security stamp.</summary>
