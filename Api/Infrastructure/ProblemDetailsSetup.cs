@@ -23,7 +23,7 @@ public static partial class ProblemDetailsSetup
                 StatusCodes.Status415UnsupportedMediaType => "The request body must be JSON (Content-Type: application/json).",
                 _ => null,
             };
-            problem.Extensions.TryAdd("code", DefaultCode(problem.Status ?? context.HttpContext.Response.StatusCode));
+            problem.Extensions.TryAdd("code", ProblemCodes.ForStatus(problem.Status ?? context.HttpContext.Response.StatusCode));
             problem.Extensions.TryAdd("traceId", Activity.Current?.Id ?? context.HttpContext.TraceIdentifier);
         });
         services.AddExceptionHandler<StorageProblems>(); // first: a storage fault is a 503, whatever else it is
@@ -40,24 +40,6 @@ public static partial class ProblemDetailsSetup
         app.UseStatusCodePages();
         return app;
     }
-
-    /// <summary>The code for a status that no endpoint gave a more specific one.</summary>
-    public static string DefaultCode(int status) => status switch
-    {
-        400 => "bad_request",
-        401 => "unauthorized",
-        403 => "forbidden",
-        404 => "not_found",
-        405 => "method_not_allowed",
-        409 => "conflict",
-        410 => "gone",
-        413 => "payload_too_large",
-        415 => "unsupported_media_type",
-        429 => "rate_limited",
-        503 => "service_unavailable",
-        >= 500 => "internal_error",
-        _ => "error",
-    };
 
     /// <summary>
     /// Turns a request the framework could not read into a 400 (or its own 413/415) problem;
@@ -106,7 +88,7 @@ public static partial class ProblemDetailsSetup
             {
                 Status = StatusCodes.Status400BadRequest,
                 Title = "The request body is not valid JSON for this endpoint.",
-                Extensions = { ["code"] = "invalid_json" },
+                Extensions = { ["code"] = ProblemCodes.InvalidJson },
             };
             var message = field is null
                 ? "The body is not valid JSON."

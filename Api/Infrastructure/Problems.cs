@@ -11,7 +11,6 @@ namespace Accounts.Api.Infrastructure;
 /// </summary>
 public static class Problems
 {
-    public const string ValidationFailed = "validation_failed";
 
     /// <summary>A 400 that lists every failing field, keyed by its camelCase request name.</summary>
     public static ValidationProblem Validation(IDictionary<string, string[]> errors, string? detail = null) =>
@@ -19,7 +18,7 @@ public static class Problems
             errors,
             detail: detail,
             title: "One or more fields are invalid.",
-            extensions: new Dictionary<string, object?> { ["code"] = ValidationFailed });
+            extensions: new Dictionary<string, object?> { ["code"] = ProblemCodes.ValidationFailed });
 
     public static ValidationProblem Validation(ValidationResult result) =>
         Validation(result.Errors
@@ -42,4 +41,47 @@ public static class Problems
     /// <summary>A request property path (<c>Username</c>, <c>Address.Street</c>) as the JSON field name.</summary>
     public static string FieldName(string propertyPath) =>
         string.Join('.', propertyPath.Split('.').Select(JsonNamingPolicy.CamelCase.ConvertName));
+}
+
+/// <summary>
+/// The <c>code</c> of every problem that is not a feature's own (those are beside their feature,
+/// as <c>Accounts/AccountErrors.cs</c>): one constant each, so that a client switches on a code
+/// that is spelled one way everywhere.
+/// </summary>
+public static class ProblemCodes
+{
+    public const string ValidationFailed = "validation_failed";
+    public const string InvalidJson = "invalid_json";
+    public const string BadRequest = "bad_request";
+    public const string Unauthorized = "unauthorized";
+    public const string Forbidden = "forbidden";
+    public const string NotFound = "not_found";
+    public const string MethodNotAllowed = "method_not_allowed";
+    public const string Conflict = "conflict";
+    public const string Gone = "gone";
+    public const string PayloadTooLarge = "payload_too_large";
+    public const string UnsupportedMediaType = "unsupported_media_type";
+    public const string RateLimited = "rate_limited";
+    public const string ServiceUnavailable = "service_unavailable";
+    public const string StorageUnavailable = "storage_unavailable";
+    public const string InternalError = "internal_error";
+    public const string Error = "error";
+
+    /// <summary>The code for a status that no endpoint gave a more specific one.</summary>
+    public static string ForStatus(int status) => status switch
+    {
+        400 => BadRequest,
+        401 => Unauthorized,
+        403 => Forbidden,
+        404 => NotFound,
+        405 => MethodNotAllowed,
+        409 => Conflict,
+        410 => Gone,
+        413 => PayloadTooLarge,
+        415 => UnsupportedMediaType,
+        429 => RateLimited,
+        503 => ServiceUnavailable,
+        >= 500 => InternalError,
+        _ => Error,
+    };
 }

@@ -111,7 +111,7 @@ public static class RateLimits
                 Status = StatusCodes.Status429TooManyRequests,
                 Title = "Too many requests.",
                 Detail = detail,
-                Extensions = { ["code"] = "rate_limited" },
+                Extensions = { ["code"] = ProblemCodes.RateLimited },
             },
         });
     }

@@ -56,7 +56,7 @@ public static class RequestLimits
 
         if (FramingError(request.Headers) is { } framing)
         {
-            return Problems.Problem(StatusCodes.Status400BadRequest, ProblemDetailsSetup.DefaultCode(StatusCodes.Status400BadRequest),
+            return Problems.Problem(StatusCodes.Status400BadRequest, ProblemCodes.BadRequest,
                 "The request body's framing is not supported.", framing);
         }
 
@@ -64,13 +64,13 @@ public static class RequestLimits
         {
             // RFC 9110 §15.5.16: a 415 for a content coding says which codings are accepted.
             context.Response.Headers.AcceptEncoding = "identity";
-            return Problems.Problem(StatusCodes.Status415UnsupportedMediaType, ProblemDetailsSetup.DefaultCode(StatusCodes.Status415UnsupportedMediaType),
+            return Problems.Problem(StatusCodes.Status415UnsupportedMediaType, ProblemCodes.UnsupportedMediaType,
                 NotJsonTitle, "Send the body uncompressed, without a Content-Encoding.");
         }
 
         if (!IsJsonInUtf8(request.Headers.ContentType, out var canonical))
         {
-            return Problems.Problem(StatusCodes.Status415UnsupportedMediaType, ProblemDetailsSetup.DefaultCode(StatusCodes.Status415UnsupportedMediaType),
+            return Problems.Problem(StatusCodes.Status415UnsupportedMediaType, ProblemCodes.UnsupportedMediaType,
                 NotJsonTitle, "Send one Content-Type: application/json, or a +json type such as application/problem+json, in UTF-8 (no charset, or charset=utf-8).");
         }
 

@@ -14,8 +14,6 @@ namespace Accounts.Api.Infrastructure;
 /// </summary>
 public sealed partial class StorageProblems(IProblemDetailsService problems, ILogger<StorageProblems> logger) : IExceptionHandler
 {
-    public const string StorageUnavailable = "storage_unavailable";
-
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         if (StorageFaults.Classify(exception) is not { } fault)
@@ -35,7 +33,7 @@ public sealed partial class StorageProblems(IProblemDetailsService problems, ILo
                 Status = StatusCodes.Status503ServiceUnavailable,
                 Title = "The service cannot store or read data right now.",
                 Detail = $"Nothing was changed. Try again in {seconds} seconds.",
-                Extensions = { ["code"] = StorageUnavailable },
+                Extensions = { ["code"] = ProblemCodes.StorageUnavailable },
             },
             Exception = exception,
         });
