@@ -4,9 +4,11 @@ using Accounts.Api.Email;
 using Accounts.Api.Infrastructure;
 using Accounts.Api.Storage;
 
-// `outbox list|retry …` runs against the configured database instead of starting the server.
+// `outbox list|retry …` runs against the configured database instead of starting the server;
+// `openapi` writes the OpenAPI document to the repository's openapi.json.
 var outboxCommand = OutboxCommandLine.Parse(args);
-var builder = WebApplication.CreateBuilder(outboxCommand is null ? args : []);
+var openApiFile = args is ["openapi"] ? OpenApi.CommittedFile() : null;
+var builder = WebApplication.CreateBuilder(outboxCommand is null && openApiFile is null ? args : []);
 
 builder.AddApiLogging();
 builder.AddRequestLimits();
@@ -43,6 +45,13 @@ app.UseAuthorization();
 app.UseJsonBodyChecks();
 app.MapApiHealthChecks();
 app.MapAccounts();
+
+if (openApiFile is not null)
+{
+    await File.WriteAllTextAsync(openApiFile, OpenApi.Render(app));
+    Console.WriteLine($"Wrote {openApiFile}");
+    return 0;
+}
 
 app.Run();
 return 0;

@@ -1,4 +1,5 @@
 using Accounts.Api.Email;
+using Accounts.Api.Infrastructure;
 using FluentValidation;
 using Microsoft.AspNetCore.Authentication.BearerToken;
 using Microsoft.Extensions.Options;
@@ -35,6 +36,13 @@ public static class AccountsExtensions
         services.AddOptions<BearerTokenOptions>(BearerTokenDefaults.AuthenticationScheme)
             .Configure<IOptions<LoginOptions>>((bearer, login) => bearer.BearerTokenExpiration = login.Value.AccessTokenLifetime);
         services.AddAuthorization();
+
+        services.AddApiDocumentationOf(
+            new Dictionary<string, string>
+            {
+                ["Accounts"] = "Register, activate from the mailed link, sign in, read the signed-in profile, reset a forgotten password.",
+            },
+            ProblemCodes.DeclaredIn(typeof(AccountErrors)));
         return services;
     }
 

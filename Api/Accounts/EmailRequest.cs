@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Accounts.Api.Infrastructure;
 using FluentValidation;
 
@@ -25,7 +26,7 @@ public sealed class EmailRequestValidator : AbstractValidator<EmailRequest>
 
 /// <summary>The answer of the endpoints that never tell whether an address has an account.</summary>
 /// <param name="Status">Always <c>accepted</c>.</param>
-public sealed record AcceptedResponse(string Status)
+public sealed record AcceptedResponse([property: AllowedValues("accepted")] string Status)
 {
     public static readonly AcceptedResponse Instance = new("accepted");
 }

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Accounts.Api.Email;
 using Accounts.Api.Storage;
 using Dapper;
@@ -28,11 +29,13 @@ public static class Health
         var group = routes.MapGroup("/health").WithTags("Health");
         group.MapGet("/live", () => TypedResults.Ok(new HealthResponse("Healthy", new Dictionary<string, Dictionary<string, object>>())))
             .WithName("Live")
-            .WithSummary("The process answers");
+            .WithSummary("The process answers")
+            .WithDescription("Always 200 while the process runs; it looks at nothing else, so a restart is the only cure it asks for.");
         group.MapGet("/ready", Ready)
             .WithName("Ready")
             .WithSummary("The database answers and takes writes; the outbox's pending and dead counts")
             .WithDescription("Dead letters make the status Degraded, still 200; a database that cannot be read or cannot take writes is a 503.")
+            .Produces<HealthResponse>()
             .Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable);
         return routes;
     }
@@ -52,7 +55,8 @@ public static class Health
     }
 
     /// <summary>The overall status (Healthy, Degraded, Unhealthy) and each check's status and figures.</summary>
-    public sealed record HealthResponse(string Status, Dictionary<string, Dictionary<string, object>> Checks);
+    public sealed record HealthResponse(
+        [property: AllowedValues("Healthy", "Degraded", "Unhealthy")] string Status, Dictionary<string, Dictionary<string, object>> Checks);
 
     private sealed class DatabaseHealthCheck(Database database) : IHealthCheck
     {

@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Text.Json;
 using FluentValidation.Results;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -66,6 +67,12 @@ public static class ProblemCodes
     public const string StorageUnavailable = "storage_unavailable";
     public const string InternalError = "internal_error";
     public const string Error = "error";
+
+    /// <summary>The codes a class of constants declares (this one, or a feature's own, as <c>AccountErrors</c>), for the OpenAPI document.</summary>
+    public static IEnumerable<string> DeclaredIn(Type constants) =>
+        constants.GetFields(BindingFlags.Public | BindingFlags.Static)
+            .Where(f => f.IsLiteral && f.FieldType == typeof(string))
+            .Select(f => (string)f.GetRawConstantValue()!);
 
     /// <summary>The code for a status that no endpoint gave a more specific one.</summary>
     public static string ForStatus(int status) => status switch

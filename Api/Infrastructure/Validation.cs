@@ -43,7 +43,6 @@ public static class ValidationExtensions
                     return result.IsValid ? await next(context) : Problems.Validation(result);
                 };
             })
-            .WithMetadata(new ProducesResponseTypeMetadata(
-                StatusCodes.Status400BadRequest, typeof(HttpValidationProblemDetails), ["application/problem+json"]));
+            .WithProblem(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed, ProblemCodes.InvalidJson, ProblemCodes.BadRequest);
     }
 }

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Accounts.Api.Infrastructure;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
@@ -9,12 +10,12 @@ public sealed record ActivateRequest
 {
     /// <summary>The 43-character token from the link.</summary>
     /// <example>q5V2mXk0c7a8J1yq3sWmP4oT9bE6uR2nL0dF8hG5kZw</example>
-    public string? Token { get; init; }
+    public string Token { get; init; } = "";
 }
 
 /// <summary>What following the link did.</summary>
 /// <param name="Status"><c>activated</c>, or <c>already_active</c> when the account was active before this request.</param>
-public sealed record ActivationResponse(string Status);
+public sealed record ActivationResponse([property: AllowedValues("activated", "already_active")] string Status);
 
 public enum ActivationOutcome
 {
@@ -45,19 +46,23 @@ public static class ActivationApi
             .Produces<ActivationResponse>()
             .Produces(StatusCodes.Status303SeeOther)
             .Produces<string>(StatusCodes.Status200OK, "text/html")
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status410Gone);
+            .WithProblem(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed)
+            .WithProblem(StatusCodes.Status404NotFound, AccountErrors.TokenNotFound)
+            .WithProblem(StatusCodes.Status410Gone, AccountErrors.TokenExpired)
+            .WithProblem(StatusCodes.Status503ServiceUnavailable, ProblemCodes.StorageUnavailable);
 
         group.MapPost("", ActivateFromBody)
             .WithName("ActivateAccountFromBody")
             .WithSummary("Activate an account with a token an SPA received")
+            .WithDescription("For an SPA whose own page the mailed link opens (Activation:LinkUrl): it posts the token from its URL here.")
             .Accepts<ActivateRequest>("application/json")
             .Produces<ActivationResponse>()
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status410Gone)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .WithProblem(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed, ProblemCodes.InvalidJson, ProblemCodes.BadRequest)
+            .WithProblem(StatusCodes.Status404NotFound, AccountErrors.TokenNotFound)
+            .WithProblem(StatusCodes.Status410Gone, AccountErrors.TokenExpired)
+            .WithProblem(StatusCodes.Status413PayloadTooLarge)
+            .WithProblem(StatusCodes.Status415UnsupportedMediaType)
+            .WithProblem(StatusCodes.Status503ServiceUnavailable, ProblemCodes.StorageUnavailable);
 
         return routes;
     }

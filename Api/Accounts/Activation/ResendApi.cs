@@ -24,8 +24,10 @@ public static class ResendApi
             .Accepts<EmailRequest>("application/json")
             .WithValidation<EmailRequest>()
             .RequireRateLimiting(RateLimits.Resend)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .WithProblem(StatusCodes.Status413PayloadTooLarge)
+            .WithProblem(StatusCodes.Status415UnsupportedMediaType)
+            .WithProblem(StatusCodes.Status429TooManyRequests, ProblemCodes.RateLimited)
+            .WithProblem(StatusCodes.Status503ServiceUnavailable, ProblemCodes.StorageUnavailable);
         return routes;
     }
 

@@ -26,8 +26,10 @@ public static class PasswordResetApi
             .Accepts<EmailRequest>("application/json")
             .WithValidation<EmailRequest>()
             .RequireRateLimiting(RateLimits.ForgotPassword)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .WithProblem(StatusCodes.Status413PayloadTooLarge)
+            .WithProblem(StatusCodes.Status415UnsupportedMediaType)
+            .WithProblem(StatusCodes.Status429TooManyRequests, ProblemCodes.RateLimited)
+            .WithProblem(StatusCodes.Status503ServiceUnavailable, ProblemCodes.StorageUnavailable);
 
         group.MapPost("/reset", Reset)
             .WithName("ResetPassword")
@@ -35,9 +37,11 @@ public static class PasswordResetApi
             .WithDescription("204 on success; outstanding reset links and every earlier bearer token stop working.")
             .Accepts<ResetPasswordRequest>("application/json")
             .WithValidation<ResetPasswordRequest>()
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status410Gone)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .WithProblem(StatusCodes.Status404NotFound, AccountErrors.TokenNotFound)
+            .WithProblem(StatusCodes.Status410Gone, AccountErrors.TokenExpired)
+            .WithProblem(StatusCodes.Status413PayloadTooLarge)
+            .WithProblem(StatusCodes.Status415UnsupportedMediaType)
+            .WithProblem(StatusCodes.Status503ServiceUnavailable, ProblemCodes.StorageUnavailable);
 
         group.MapGet("/reset", PasswordResetForm.Render)
             .WithName(FormEndpointName)

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Accounts.Api.Infrastructure;
 using Accounts.Api.Storage;
@@ -7,7 +8,13 @@ namespace Accounts.Api.Accounts;
 
 /// <summary>The signed-in account.</summary>
 public sealed record MeResponse(
-    Guid Id, string Username, string Email, DateOnly? Birthday, string Status, DateTimeOffset CreatedAt, DateTimeOffset? ActivatedAt);
+    Guid Id,
+    string Username,
+    string Email,
+    DateOnly? Birthday,
+    [property: AllowedValues(AccountStatus.PendingActivation, AccountStatus.Active)] string Status,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? ActivatedAt);
 
 /// <summary><c>GET /me</c>: the signed-in account's own profile.</summary>
 public static class ProfileApi
@@ -18,8 +25,10 @@ public static class ProfileApi
             .WithName("Me")
             .WithTags("Accounts")
             .WithSummary("The signed-in account's profile")
+            .WithDescription("Needs the bearer token from POST /login; a token from before a password reset no longer works.")
             .RequireAuthorization()
-            .ProducesProblem(StatusCodes.Status401Unauthorized);
+            .WithProblem(StatusCodes.Status401Unauthorized, AccountErrors.Unauthorized)
+            .WithProblem(StatusCodes.Status503ServiceUnavailable, ProblemCodes.StorageUnavailable);
         return routes;
     }
 

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Accounts.Api.Infrastructure;
 
 namespace Accounts.Api.Accounts;
@@ -39,4 +40,4 @@ public sealed record RegisterRequest : INormalizable<RegisterRequest>
 /// <param name="Username">The username as stored.</param>
 /// <param name="Email">The address the link goes to.</param>
 /// <param name="Status">Always <c>pending_activation</c>.</param>
-public sealed record RegisterResponse(string Username, string Email, string Status);
+public sealed record RegisterResponse(string Username, string Email, [property: AllowedValues(AccountStatus.PendingActivation)] string Status);

@@ -23,10 +23,11 @@ public static class RegistrationApi
             .Accepts<RegisterRequest>("application/json")
             .WithValidation<RegisterRequest>()
             .RequireRateLimiting(RateLimits.Register)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .WithProblem(StatusCodes.Status409Conflict, AccountErrors.UsernameTaken)
+            .WithProblem(StatusCodes.Status413PayloadTooLarge)
+            .WithProblem(StatusCodes.Status415UnsupportedMediaType)
+            .WithProblem(StatusCodes.Status429TooManyRequests, ProblemCodes.RateLimited)
+            .WithProblem(StatusCodes.Status503ServiceUnavailable, ProblemCodes.StorageUnavailable);
         return routes;
     }
 

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Accounts.Api.Infrastructure;
 using Accounts.Api.Storage;
@@ -6,8 +7,8 @@ using Microsoft.AspNetCore.Authentication.BearerToken;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.ModelBinding;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
 namespace Accounts.Api.Accounts;
@@ -16,7 +17,7 @@ namespace Accounts.Api.Accounts;
 /// <param name="TokenType">Always <c>Bearer</c>.</param>
 /// <param name="AccessToken">The token; opaque to clients.</param>
 /// <param name="ExpiresIn">Seconds until it stops working.</param>
-public sealed record LoginResponse(string TokenType, string AccessToken, long ExpiresIn);
+public sealed record LoginResponse([property: AllowedValues("Bearer")] string TokenType, string AccessToken, long ExpiresIn);
 
 /// <summary><c>POST /login</c>.</summary>
 public static class LoginApi
@@ -34,10 +35,12 @@ public static class LoginApi
             .Accepts<LoginRequest>("application/json")
             .WithValidation<LoginRequest>()
             .RequireRateLimiting(RateLimits.Login)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .WithProblem(StatusCodes.Status401Unauthorized, AccountErrors.InvalidCredentials)
+            .WithProblem(StatusCodes.Status403Forbidden, AccountErrors.AccountNotActivated)
+            .WithProblem(StatusCodes.Status413PayloadTooLarge)
+            .WithProblem(StatusCodes.Status415UnsupportedMediaType)
+            .WithProblem(StatusCodes.Status429TooManyRequests, AccountErrors.TooManyAttempts, ProblemCodes.RateLimited)
+            .WithProblem(StatusCodes.Status503ServiceUnavailable, ProblemCodes.StorageUnavailable);
         return routes;
     }
 
