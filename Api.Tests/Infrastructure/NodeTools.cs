@@ -25,6 +25,17 @@ public static class NodeTools
         return exitCode == 0 ? output : throw new InvalidOperationException($"node {script} exited with {exitCode}: {error}");
     }
 
+    /// <summary>
+    /// Runs an installed package's command (<paramref name="script"/>, under <c>node_modules</c>)
+    /// with <paramref name="arguments"/>; returns its exit code and output, whatever they are.
+    /// </summary>
+    public static async Task<(int ExitCode, string Output, string Error)> RunPackageAsync(
+        string script, IEnumerable<string> arguments, TimeSpan timeout)
+    {
+        await EnsureInstalledAsync();
+        return await ExecuteAsync("node", [Path.Combine(Folder, "node_modules", script), .. arguments], input: null, timeout);
+    }
+
     private static async Task EnsureInstalledAsync()
     {
         await InstallGate.WaitAsync();
