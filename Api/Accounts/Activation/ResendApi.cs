@@ -45,9 +45,9 @@ public static class ResendApi
                     : null,
             cancellationToken);
 
-        if (outboxId is { } id)
+        if (outboxId is not null)
         {
-            services.Outbox.Notify(id);
+            services.Outbox.Notify();
         }
 
         return TypedResults.Accepted((string?)null, AcceptedResponse.Instance);

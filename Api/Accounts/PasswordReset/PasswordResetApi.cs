@@ -63,9 +63,9 @@ public static class PasswordResetApi
                     : null,
             cancellationToken);
 
-        if (outboxId is { } id)
+        if (outboxId is not null)
         {
-            services.Outbox.Notify(id);
+            services.Outbox.Notify();
         }
 
         return TypedResults.Accepted((string?)null, AcceptedResponse.Instance);
