@@ -1,4 +1,5 @@
 using Accounts.Api.Email;
+using Accounts.Api.Infrastructure;
 using FluentValidation;
 using Microsoft.AspNetCore.Authentication.BearerToken;
 using Microsoft.Extensions.Options;
@@ -40,12 +41,4 @@ public static class AccountsExtensions
 
     public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder routes) =>
         routes.MapRegistration().MapActivation().MapResend().MapLogin().MapProfile().MapPasswordReset();
-
-    private static void AddValidatedOptions<TOptions, TValidator>(this IServiceCollection services, string section)
-        where TOptions : class
-        where TValidator : class, IValidateOptions<TOptions>
-    {
-        services.AddOptions<TOptions>().BindConfiguration(section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
-    }
 }

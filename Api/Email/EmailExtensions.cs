@@ -8,8 +8,7 @@ public static class EmailExtensions
     /// <summary>The outbox, its wake-up signal, the delivery worker, the configured transport and the outbox's health check.</summary>
     public static IServiceCollection AddEmailDelivery(this IServiceCollection services)
     {
-        services.AddOptions<EmailOptions>().BindConfiguration(EmailOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<EmailOptions>, EmailOptionsValidator>();
+        services.AddValidatedOptions<EmailOptions, EmailOptions.Validator>(EmailOptions.SectionName);
         services.AddSingleton<Outbox>();
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<DeliveryMetrics>();
