@@ -175,7 +175,7 @@ public sealed class DeliveryFaultTests
     {
         var options = new DeliveryOptions { InitialBackoff = TimeSpan.FromSeconds(10), MaxBackoff = TimeSpan.FromHours(1) };
 
-        var delays = Enumerable.Range(0, 200).Select(_ => EmailDeliveryService.Backoff(attempt, options).TotalMilliseconds).ToList();
+        var delays = Enumerable.Range(0, 200).Select(_ => MessageSender.Backoff(attempt, options).TotalMilliseconds).ToList();
 
         Assert.All(delays, d => Assert.InRange(d, minMs, maxMs));
         // At the maximum too: half the jittered delays fall below it.
@@ -200,7 +200,7 @@ public sealed class DeliveryFaultTests
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static WeakReference BuildAndForget() => new(EmailDeliveryService.Build(
+    private static WeakReference BuildAndForget() => new(MessageSender.Build(
         "Accounts", "accounts@example.test", new OutboxMessage(1, "greeting", ["a@example.com"], null, "en", 0, DateTimeOffset.UtcNow),
         new EmailContent("Hello", "Hello.", null)));
 }

@@ -151,7 +151,7 @@ public sealed class DeliveryTests
 
         var id = await database.WriteAsync(session => session.Outbox.AddAsync(
             new NewOutboxMessage("greeting", ["a@example.com", "b@example.com"], null, "en"), DateTimeOffset.UtcNow));
-        signal.Notify(id);
+        signal.Notify();
 
         var mail = await smtp.WaitForMailAsync();
         Assert.Equal(["a@example.com", "b@example.com"], mail.Recipients);

@@ -45,7 +45,7 @@ public static class TestOutbox
         });
         foreach (var id in ids)
         {
-            signal.Notify(id);
+            signal.Notify();
         }
 
         return recipients;

@@ -14,7 +14,7 @@ public sealed class EmailDeliveryServiceTests
     };
 
     private static TimeSpan[] Sample(int attempt, DeliveryOptions options) =>
-        [.. Enumerable.Range(0, Samples).Select(_ => EmailDeliveryService.Backoff(attempt, options))];
+        [.. Enumerable.Range(0, Samples).Select(_ => MessageSender.Backoff(attempt, options))];
 
     [Theory]
     [InlineData(1, 10)]

@@ -32,6 +32,35 @@ public static class AccountMail
 
         return await session.Outbox.AddAsync(new NewOutboxMessage(kind, [user.Email], user.Id, user.Language), now);
     }
+
+    /// <summary>
+    /// For the endpoints that mail a link to an address and never tell whether it has an account:
+    /// in one write, finds the account of <paramref name="email"/> and, when it is one
+    /// <paramref name="mailable"/> accepts, queues the mail as <see cref="QueueAsync"/> does; then
+    /// wakes the delivery worker if a mail was committed.
+    /// </summary>
+    public static async Task QueueForAddressAsync(
+        AccountServices services,
+        string email,
+        Func<User, bool> mailable,
+        string kind,
+        IReadOnlyCollection<string> cooldownKinds,
+        TimeSpan cooldown,
+        CancellationToken cancellationToken)
+    {
+        var now = services.Time.GetUtcNow();
+        var outboxId = await services.Database.WriteAsync(
+            async session =>
+                await session.Users.FindByEmailAsync(email) is { } user && mailable(user)
+                    ? await QueueAsync(session, user, kind, cooldownKinds, cooldown, now)
+                    : null,
+            cancellationToken);
+
+        if (outboxId is not null)
+        {
+            services.Outbox.Notify();
+        }
+    }
 }
 
 /// <summary>The account mails' templates (<c>Accounts/Templates</c>), in English and Simplified Chinese.</summary>

@@ -95,11 +95,15 @@ public sealed class AccountTokenStore(DbSession session)
     public Task<TokenState?> FindAsync(byte[] hash, string purpose)
     {
         const string sql = """
-            SELECT t.user_id, t.expires_at, t.consumed_at, u.status AS user_status
+            SELECT t.user_id, t.expires_at, t.consumed_at, u.status
             FROM account_tokens t JOIN users u ON u.id = t.user_id
             WHERE t.token_hash = @Hash AND t.purpose = @Purpose;
             """;
-        return session.QueryPreparedFirstOrDefaultAsync<TokenState>(sql, ("@Hash", hash), ("@Purpose", purpose));
+        return session.QueryPreparedFirstOrDefaultAsync(
+            sql,
+            row => new TokenState { UserId = row.Id(0), ExpiresAt = row.Time(1), ConsumedAt = row.NullableTime(2), UserStatus = row.Text(3) },
+            ("@Hash", hash),
+            ("@Purpose", purpose));
     }
 
     /// <summary>Marks an unexpired, unused token as used; false when another request got there first or it expired.</summary>

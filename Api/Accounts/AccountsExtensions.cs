@@ -48,12 +48,4 @@ public static class AccountsExtensions
 
     public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder routes) =>
         routes.MapRegistration().MapActivation().MapResend().MapLogin().MapProfile().MapPasswordReset();
-
-    private static void AddValidatedOptions<TOptions, TValidator>(this IServiceCollection services, string section)
-        where TOptions : class
-        where TValidator : class, IValidateOptions<TOptions>
-    {
-        services.AddOptions<TOptions>().BindConfiguration(section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
-    }
 }

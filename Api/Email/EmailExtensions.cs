@@ -1,17 +1,18 @@
+using Accounts.Api.Infrastructure;
 using Microsoft.Extensions.Options;
 
 namespace Accounts.Api.Email;
 
 public static class EmailExtensions
 {
-    /// <summary>The outbox, its wake-up channel, the delivery worker and the configured transport.</summary>
+    /// <summary>The outbox, its wake-up signal, the delivery worker, the configured transport and the outbox's health check.</summary>
     public static IServiceCollection AddEmailDelivery(this IServiceCollection services)
     {
-        services.AddOptions<EmailOptions>().BindConfiguration(EmailOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<EmailOptions>, EmailOptionsValidator>();
+        services.AddValidatedOptions<EmailOptions, EmailOptions.Validator>(EmailOptions.SectionName);
         services.AddSingleton<Outbox>();
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<DeliveryMetrics>();
+        services.AddSingleton<MessageSender>();
         services.AddSingleton<IEmailTransport>(provider =>
         {
             var options = provider.GetRequiredService<IOptions<EmailOptions>>().Value;
@@ -25,6 +26,7 @@ public static class EmailExtensions
             };
         });
         services.AddHostedService<EmailDeliveryService>();
+        services.AddHealthChecks().AddCheck<EmailHealthCheck>("email", tags: [Health.ReadyTag]);
         return services;
     }
 }

@@ -28,7 +28,7 @@ public enum SmtpSecurity
 }
 
 /// <summary>Settings under <c>Email</c>.</summary>
-public sealed class EmailOptions
+public sealed partial class EmailOptions
 {
     public const string SectionName = "Email";
 

@@ -4,19 +4,23 @@ namespace Accounts.Api.Email;
 
 /// <summary>
 /// Wakes the delivery worker when a message is committed to the outbox. The outbox table is the
-/// source of truth; this bounded channel only says "look now", so a full channel loses nothing:
-/// the worker's next sweep finds what was not announced.
+/// source of truth; this only says "look now" (one pending wake-up at most, carrying nothing), so
+/// a wake-up that finds the worker busy loses nothing: its next claim finds what was committed.
 /// </summary>
 public sealed class OutboxSignal
 {
-    private readonly Channel<long> _channel = Channel.CreateBounded<long>(new BoundedChannelOptions(1024)
+    private readonly Channel<bool> _channel = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
     {
         FullMode = BoundedChannelFullMode.DropWrite,
         SingleReader = true,
     });
 
-    /// <summary>Announces a committed outbox row. Call it after the commit, never before.</summary>
-    public void Notify(long outboxId) => _channel.Writer.TryWrite(outboxId);
+    /// <summary>Announces committed outbox rows. Call it after the commit, never before.</summary>
+    public void Notify() => _channel.Writer.TryWrite(true);
 
-    internal ChannelReader<long> Reader => _channel.Reader;
+    /// <summary>Completes when a wake-up is pending (at once if one is).</summary>
+    internal Task<bool> WaitAsync(CancellationToken cancellationToken) => _channel.Reader.WaitToReadAsync(cancellationToken).AsTask();
+
+    /// <summary>Takes the pending wake-up, if any: the claim that follows sees everything it announced.</summary>
+    internal void Reset() => _channel.Reader.TryRead(out _);
 }

@@ -10,8 +10,10 @@ namespace Accounts.Api.Email;
 
 /// <summary>
 /// Sends through an SMTP relay with MailKit. Connections stay open and are reused for many
-/// messages; each <see cref="SmtpClient"/> serves one send at a time (it is not thread-safe), and
-/// at most <c>Email:Delivery:Connections</c> of them exist at once.
+/// messages; each <see cref="SmtpClient"/> serves one send at a time (it is not thread-safe). A
+/// send takes an idle connection or opens one, so there are never more connections than sends
+/// that ran at once; how many those are is the delivery worker's one limit, its
+/// <c>Email:Delivery:Connections</c> sender loops.
 /// </summary>
 public sealed partial class SmtpEmailTransport : IEmailTransport, IAsyncDisposable
 {
@@ -21,7 +23,6 @@ public sealed partial class SmtpEmailTransport : IEmailTransport, IAsyncDisposab
     private readonly SmtpOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<SmtpEmailTransport> _logger;
-    private readonly SemaphoreSlim _connections;
     private readonly ConcurrentBag<PooledClient> _idle = [];
     private readonly X509Certificate2? _trusted;
 
@@ -31,7 +32,6 @@ public sealed partial class SmtpEmailTransport : IEmailTransport, IAsyncDisposab
         _options = options.Value.Smtp;
         _time = time;
         _logger = logger;
-        _connections = new SemaphoreSlim(options.Value.Delivery.Connections);
         if (!string.IsNullOrEmpty(_options.TrustedCertificate))
         {
             _trusted = LoadCertificate(Path.GetFullPath(_options.TrustedCertificate, environment.ContentRootPath));
@@ -92,7 +92,6 @@ public sealed partial class SmtpEmailTransport : IEmailTransport, IAsyncDisposab
 
     public async Task SendAsync(MimeMessage message, Uri? actionUrl, CancellationToken cancellationToken)
     {
-        await _connections.WaitAsync(cancellationToken);
         PooledClient? pooled = null;
         try
         {
@@ -121,8 +120,6 @@ public sealed partial class SmtpEmailTransport : IEmailTransport, IAsyncDisposab
                 // Broken or timed out: a QUIT would only wait on a server that is not listening.
                 await CloseAsync(pooled.Client, quit: false);
             }
-
-            _connections.Release();
         }
     }
 
@@ -216,7 +213,6 @@ public sealed partial class SmtpEmailTransport : IEmailTransport, IAsyncDisposab
             await CloseAsync(pooled.Client, quit: true);
         }
 
-        _connections.Dispose();
         _trusted?.Dispose();
     }
 

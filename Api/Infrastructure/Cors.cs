@@ -40,8 +40,7 @@ public static class Cors
 {
     public static IServiceCollection AddApiCors(this IServiceCollection services)
     {
-        services.AddOptions<CrossOriginOptions>().BindConfiguration(CrossOriginOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<CrossOriginOptions>, CrossOriginOptions.Validator>();
+        services.AddValidatedOptions<CrossOriginOptions, CrossOriginOptions.Validator>(CrossOriginOptions.SectionName);
         services.AddCors();
         services.AddOptions<CorsOptions>().Configure<IOptions<CrossOriginOptions>>((cors, settings) =>
             cors.AddDefaultPolicy(policy => policy

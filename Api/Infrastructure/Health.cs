@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using Accounts.Api.Email;
 using Accounts.Api.Storage;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -9,18 +8,18 @@ namespace Accounts.Api.Infrastructure;
 
 /// <summary>
 /// <c>/health/live</c>: the process answers. <c>/health/ready</c>: the database answers and takes
-/// writes (else 503, so a load balancer stops sending requests that would only get a 503), and the
-/// outbox's pending and dead counts and oldest pending age (dead letters: Degraded, still 200).
+/// writes (else 503, so a load balancer stops sending requests that would only get a 503), and
+/// every check a feature adds with <see cref="ReadyTag"/> (the outbox's, in <c>Email/</c>).
 /// </summary>
 public static class Health
 {
-    private const string ReadyTag = "ready";
+    /// <summary>The tag of the checks <c>/health/ready</c> runs; a feature adds its own with it.</summary>
+    public const string ReadyTag = "ready";
 
     public static IServiceCollection AddApiHealthChecks(this IServiceCollection services)
     {
         services.AddHealthChecks()
-            .AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag])
-            .AddCheck<EmailHealthCheck>("email", tags: [ReadyTag]);
+            .AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag]);
         return services;
     }
 
@@ -85,35 +84,6 @@ public static class Health
             {
                 return HealthCheckResult.Unhealthy("The database does not answer.", ex);
             }
-        }
-    }
-
-    private sealed class EmailHealthCheck(Outbox outbox, TimeProvider time) : IHealthCheck
-    {
-        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-        {
-            OutboxStatistics statistics;
-            try
-            {
-                statistics = await outbox.GetStatisticsAsync(cancellationToken);
-            }
-            catch (Exception ex)
-            {
-                return HealthCheckResult.Unhealthy("The outbox cannot be read.", ex);
-            }
-
-            var oldest = statistics.OldestPendingCreatedAt is { } created
-                ? Math.Max(0, (long)(time.GetUtcNow() - created).TotalSeconds)
-                : 0;
-            var data = new Dictionary<string, object>
-            {
-                ["pending"] = statistics.Pending,
-                ["dead"] = statistics.Dead,
-                ["oldestPendingSeconds"] = oldest,
-            };
-            return statistics.Dead > 0
-                ? HealthCheckResult.Degraded($"{statistics.Dead} message(s) could not be delivered.", data: data)
-                : HealthCheckResult.Healthy(data: data);
         }
     }
 }

@@ -36,11 +36,8 @@ public static class PublicUrlExtensions
 {
     public static IServiceCollection AddPublicUrl(this IServiceCollection services)
     {
-        services.AddOptions<PublicUrlOptions>()
-            .Configure<IConfiguration>((options, configuration) =>
-                options.PublicBaseUrl = configuration[PublicUrlOptions.Key] ?? options.PublicBaseUrl)
-            .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<PublicUrlOptions>, PublicUrlOptions.Validator>();
+        // A key at the root of configuration, not a section: bound from the root.
+        services.AddValidatedOptions<PublicUrlOptions, PublicUrlOptions.Validator>(section: "");
         return services;
     }
 }

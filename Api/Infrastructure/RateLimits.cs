@@ -68,8 +68,7 @@ public static class RateLimits
 
     public static IServiceCollection AddApiRateLimiting(this IServiceCollection services)
     {
-        services.AddOptions<RateLimitingOptions>().BindConfiguration(RateLimitingOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<RateLimitingOptions>, RateLimitingOptions.Validator>();
+        services.AddValidatedOptions<RateLimitingOptions, RateLimitingOptions.Validator>(RateLimitingOptions.SectionName);
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitingOptions>>((limiter, settings) =>
         {

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -18,54 +17,57 @@ public sealed class DatabaseOptions
     /// PostgreSQL database (<c>Host=…;Database=…;Username=…</c>; the password from the environment
     /// or user-secrets, never appsettings.json) whose schema is migrated at start.
     /// </summary>
-    [Required]
     public string ConnectionString { get; set; } = "Data Source=App_Data/accounts.db";
 
     /// <summary><c>Sqlite</c> (one instance) or <c>Postgres</c> (several instances on one database).</summary>
-    [RegularExpression("^(Sqlite|Postgres)$", ErrorMessage = "Database:Provider must be 'Sqlite' or 'Postgres'.")]
     public string Provider { get; set; } = Sqlite;
-}
 
-/// <summary>Checks that the connection string is one the chosen provider can read, naming the key when not.</summary>
-public sealed class DatabaseOptionsValidator : IValidateOptions<DatabaseOptions>
-{
-    public ValidateOptionsResult Validate(string? name, DatabaseOptions options)
+    /// <summary>A known provider, and a connection string it can read; every message names its key.</summary>
+    internal sealed class Validator : IValidateOptions<DatabaseOptions>
     {
-        if (string.IsNullOrWhiteSpace(options.ConnectionString))
+        public ValidateOptionsResult Validate(string? name, DatabaseOptions options)
         {
-            return ValidateOptionsResult.Success; // [Required] reports it.
-        }
-
-        try
-        {
-            switch (options.Provider)
+            if (options.Provider is not (Sqlite or Postgres))
             {
-                case DatabaseOptions.Postgres:
-                    var postgres = new NpgsqlConnectionStringBuilder(options.ConnectionString);
-                    if (string.IsNullOrEmpty(postgres.Host))
-                    {
-                        return ValidateOptionsResult.Fail(
-                            "Database:ConnectionString must name a PostgreSQL server (Host=…;Database=…;Username=…) when Database:Provider is 'Postgres'.");
-                    }
-
-                    break;
-                case DatabaseOptions.Sqlite:
-                    var sqlite = new SqliteConnectionStringBuilder(options.ConnectionString);
-                    if (string.IsNullOrEmpty(sqlite.DataSource))
-                    {
-                        return ValidateOptionsResult.Fail(
-                            "Database:ConnectionString must name a SQLite file (Data Source=…) when Database:Provider is 'Sqlite'.");
-                    }
-
-                    break;
+                return ValidateOptionsResult.Fail("Database:Provider must be 'Sqlite' or 'Postgres'.");
             }
-        }
-        catch (ArgumentException ex)
-        {
-            return ValidateOptionsResult.Fail(
-                $"Database:ConnectionString is not a {options.Provider} connection string: {ex.Message}");
-        }
 
-        return ValidateOptionsResult.Success;
+            if (string.IsNullOrWhiteSpace(options.ConnectionString))
+            {
+                return ValidateOptionsResult.Fail("Database:ConnectionString is required.");
+            }
+
+            try
+            {
+                switch (options.Provider)
+                {
+                    case DatabaseOptions.Postgres:
+                        var postgres = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+                        if (string.IsNullOrEmpty(postgres.Host))
+                        {
+                            return ValidateOptionsResult.Fail(
+                                "Database:ConnectionString must name a PostgreSQL server (Host=…;Database=…;Username=…) when Database:Provider is 'Postgres'.");
+                        }
+
+                        break;
+                    case DatabaseOptions.Sqlite:
+                        var sqlite = new SqliteConnectionStringBuilder(options.ConnectionString);
+                        if (string.IsNullOrEmpty(sqlite.DataSource))
+                        {
+                            return ValidateOptionsResult.Fail(
+                                "Database:ConnectionString must name a SQLite file (Data Source=…) when Database:Provider is 'Sqlite'.");
+                        }
+
+                        break;
+                }
+            }
+            catch (ArgumentException ex)
+            {
+                return ValidateOptionsResult.Fail(
+                    $"Database:ConnectionString is not a {options.Provider} connection string: {ex.Message}");
+            }
+
+            return ValidateOptionsResult.Success;
+        }
     }
 }

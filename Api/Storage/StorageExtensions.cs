@@ -1,4 +1,4 @@
-using Microsoft.Extensions.DependencyInjection.Extensions;
+using Accounts.Api.Infrastructure;
 using Microsoft.Extensions.Options;
 
 namespace Accounts.Api.Storage;
@@ -9,11 +9,7 @@ public static partial class StorageExtensions
     public static IServiceCollection AddStorage(this IServiceCollection services)
     {
         TypeHandlers.Register();
-        services.AddOptions<DatabaseOptions>()
-            .BindConfiguration(DatabaseOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>());
+        services.AddValidatedOptions<DatabaseOptions, DatabaseOptions.Validator>(DatabaseOptions.SectionName);
         services.AddSingleton<Database>(provider =>
             provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseOptions.Postgres
                 ? ActivatorUtilities.CreateInstance<PostgresDatabase>(provider)

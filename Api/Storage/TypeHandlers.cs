@@ -39,6 +39,18 @@ public static class TypeHandlers
         _ => value,
     };
 
+    /// <summary>A <see cref="Guid"/> from its stored form.</summary>
+    internal static Guid ReadGuid(object value) => value switch
+    {
+        string text => Guid.ParseExact(text, "D"),
+        byte[] bytes => new Guid(bytes),
+        _ => throw new DataException($"Cannot read a Guid from {value.GetType().Name}."),
+    };
+
+    /// <summary>A <see cref="DateTimeOffset"/> from its stored form, Unix milliseconds.</summary>
+    internal static DateTimeOffset ReadTime(object value) =>
+        DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(value, CultureInfo.InvariantCulture));
+
     private static string StoredGuid(Guid value) => value.ToString("D");
 
     private static long StoredTime(DateTimeOffset value) => value.ToUnixTimeMilliseconds();
@@ -62,12 +74,7 @@ public static class TypeHandlers
             parameter.Value = StoredGuid(value);
         }
 
-        public override Guid Parse(object value) => value switch
-        {
-            string text => Guid.ParseExact(text, "D"),
-            byte[] bytes => new Guid(bytes),
-            _ => throw new DataException($"Cannot read a Guid from {value.GetType().Name}."),
-        };
+        public override Guid Parse(object value) => ReadGuid(value);
     }
 
     private sealed class DateTimeOffsetHandler : SqlMapper.TypeHandler<DateTimeOffset>
@@ -78,8 +85,7 @@ public static class TypeHandlers
             parameter.Value = StoredTime(value);
         }
 
-        public override DateTimeOffset Parse(object value) =>
-            DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(value, CultureInfo.InvariantCulture));
+        public override DateTimeOffset Parse(object value) => ReadTime(value);
     }
 
     private sealed class DateOnlyHandler : SqlMapper.TypeHandler<DateOnly>

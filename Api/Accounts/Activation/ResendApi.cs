@@ -1,7 +1,4 @@
-using Accounts.Api.Email;
 using Accounts.Api.Infrastructure;
-using Accounts.Api.Storage;
-using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.ModelBinding;
@@ -38,20 +35,14 @@ public static class ResendApi
         IOptions<ActivationOptions> options,
         CancellationToken cancellationToken)
     {
-        var now = services.Time.GetUtcNow();
-        var outboxId = await services.Database.WriteAsync(
-            async session =>
-                await session.Users.FindByEmailAsync(request.Email) is { Status: AccountStatus.PendingActivation } user
-                    ? await AccountMail.QueueAsync(session, user, ActivationEmailComposer.Kind,
-                        ActivationEmailComposer.CooldownKinds, options.Value.ResendCooldown, now)
-                    : null,
+        await AccountMail.QueueForAddressAsync(
+            services,
+            request.Email,
+            user => user.Status == AccountStatus.PendingActivation,
+            ActivationEmailComposer.Kind,
+            ActivationEmailComposer.CooldownKinds,
+            options.Value.ResendCooldown,
             cancellationToken);
-
-        if (outboxId is { } id)
-        {
-            services.Outbox.Notify(id);
-        }
-
         return TypedResults.Accepted((string?)null, AcceptedResponse.Instance);
     }
 }

@@ -1,7 +1,4 @@
-using Accounts.Api.Email;
 using Accounts.Api.Infrastructure;
-using Accounts.Api.Storage;
-using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.ModelBinding;
@@ -58,20 +55,14 @@ public static class PasswordResetApi
         IOptions<PasswordResetOptions> options,
         CancellationToken cancellationToken)
     {
-        var now = services.Time.GetUtcNow();
-        var outboxId = await services.Database.WriteAsync(
-            async session =>
-                await session.Users.FindByEmailAsync(request.Email) is { } user
-                    ? await AccountMail.QueueAsync(session, user, PasswordResetEmailComposer.Kind,
-                        [PasswordResetEmailComposer.Kind], options.Value.Cooldown, now)
-                    : null,
+        await AccountMail.QueueForAddressAsync(
+            services,
+            request.Email,
+            _ => true,
+            PasswordResetEmailComposer.Kind,
+            [PasswordResetEmailComposer.Kind],
+            options.Value.Cooldown,
             cancellationToken);
-
-        if (outboxId is { } id)
-        {
-            services.Outbox.Notify(id);
-        }
-
         return TypedResults.Accepted((string?)null, AcceptedResponse.Instance);
     }
 

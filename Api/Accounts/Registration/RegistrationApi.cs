@@ -91,9 +91,9 @@ public static class RegistrationApi
                 $"Another account already uses the username '{username}'.");
         }
 
-        if (outcome.OutboxId is { } id)
+        if (outcome.OutboxId is not null)
         {
-            services.Outbox.Notify(id);
+            services.Outbox.Notify();
         }
 
         return TypedResults.Accepted((string?)null, new RegisterResponse(username, email, AccountStatus.PendingActivation));

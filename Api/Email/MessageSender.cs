@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using Accounts.Api.Infrastructure;
+using Accounts.Api.Storage;
+using Microsoft.Extensions.Options;
+using MimeKit;
+
+namespace Accounts.Api.Email;
+
+/// <summary>
+/// Composes one claimed message and sends it: the feature's <see cref="IEmailComposer"/> for its
+/// kind makes the content (and any token) now, the MIME message is built with the configured
+/// sender, the transport sends it, and the result becomes the <see cref="DeliveryOutcome"/> to
+/// record: sent, skipped, a retry after backoff, dead, or given back untried.
+/// </summary>
+public sealed partial class MessageSender(
+    IServiceScopeFactory scopes,
+    IEmailTransport transport,
+    DeliveryMetrics metrics,
+    IOptions<EmailOptions> emailOptions,
+    IOptions<PublicUrlOptions> urlOptions,
+    TimeProvider time,
+    ILogger<MessageSender> logger)
+{
+    private readonly EmailOptions _options = emailOptions.Value;
+    private readonly string _fromAddress = emailOptions.Value.From ?? $"no-reply@{urlOptions.Value.BaseUri.Host}";
+
+    /// <summary>Composes and sends one message; returns what to record, or null when the send was cancelled.</summary>
+    public async Task<DeliveryOutcome?> DeliverAsync(OutboxMessage message, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var composer = scope.ServiceProvider.GetKeyedService<IEmailComposer>(message.Kind);
+            if (composer is null)
+            {
+                LogDead(message.Id, message.Kind, "unknown kind");
+                metrics.Dead(message.Kind);
+                return new DeliveryOutcome(message.Id, DeliveryOutcomeKind.Dead, $"No composer is registered for kind '{message.Kind}'.");
+            }
+
+            var content = await composer.ComposeAsync(message, cancellationToken);
+            if (content is null)
+            {
+                LogSkipped(message.Id, message.Kind);
+                return new DeliveryOutcome(message.Id, DeliveryOutcomeKind.Skipped);
+            }
+
+            await transport.SendAsync(Build(_options.FromName, _fromAddress, message, content), content.ActionUrl, cancellationToken);
+            metrics.Sent(message.Kind, Stopwatch.GetElapsedTime(started));
+            LogSent(message.Id, message.Kind, message.Recipients.Count);
+            return new DeliveryOutcome(message.Id, DeliveryOutcomeKind.Sent);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down; the lease is released and the row goes out after the restart.
+            return null;
+        }
+        catch (StorageUnavailableException)
+        {
+            // Composing needed a write the database refused (a new token): nothing was sent, so no
+            // attempt is counted; the row goes back as it was, for when the database takes writes.
+            return new DeliveryOutcome(message.Id, DeliveryOutcomeKind.Released);
+        }
+        catch (Exception ex)
+        {
+            var failure = DeliveryFailure.From(ex);
+            metrics.Failed(message.Kind, failure.Permanent, Stopwatch.GetElapsedTime(started));
+            return Failed(message, failure);
+        }
+    }
+
+    private DeliveryOutcome Failed(OutboxMessage message, DeliveryFailure failure)
+    {
+        var attempt = message.Attempts + 1;
+        if (failure.Permanent || attempt >= _options.Delivery.MaxAttempts)
+        {
+            LogDead(message.Id, message.Kind, failure.Reason);
+            metrics.Dead(message.Kind);
+            return new DeliveryOutcome(message.Id, DeliveryOutcomeKind.Dead, failure.Reason);
+        }
+
+        var delay = Backoff(attempt, _options.Delivery);
+        LogRetry(message.Id, message.Kind, attempt, delay, failure.Reason);
+        return new DeliveryOutcome(message.Id, DeliveryOutcomeKind.Retry, failure.Reason, time.GetUtcNow() + delay);
+    }
+
+    /// <summary>Exponential backoff from <c>InitialBackoff</c>, doubling per attempt up to <c>MaxBackoff</c>, with ±25% jitter.</summary>
+    internal static TimeSpan Backoff(int attempt, DeliveryOptions options)
+    {
+        var exponent = Math.Min(attempt - 1, 30);
+        var nominal = Math.Min(options.InitialBackoff.TotalMilliseconds * Math.Pow(2, exponent), options.MaxBackoff.TotalMilliseconds);
+        var jittered = nominal * (0.75 + (Random.Shared.NextDouble() * 0.5));
+        return TimeSpan.FromMilliseconds(Math.Min(jittered, options.MaxBackoff.TotalMilliseconds));
+    }
+
+    /// <summary>
+    /// The MIME message. Every address is a new object: an address list subscribes to its members'
+    /// change events, so one shared sender address would keep every message ever built alive.
+    /// </summary>
+    internal static MimeMessage Build(string fromName, string fromAddress, OutboxMessage message, EmailContent content)
+    {
+        var mime = new MimeMessage { Subject = content.Subject };
+        mime.From.Add(new MailboxAddress(fromName, fromAddress));
+        foreach (var recipient in message.Recipients)
+        {
+            mime.To.Add(MailboxAddress.Parse(recipient));
+        }
+
+        var body = new BodyBuilder { TextBody = content.TextBody, HtmlBody = content.HtmlBody };
+        mime.Body = body.ToMessageBody();
+        return mime;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Outbox {Id} ({Kind}) sent to {RecipientCount} recipient(s)")]
+    private partial void LogSent(long id, string kind, int recipientCount);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Outbox {Id} ({Kind}) skipped: nothing left to send")]
+    private partial void LogSkipped(long id, string kind);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox {Id} ({Kind}) failed attempt {Attempt}; retrying in {Delay}: {Reason}")]
+    private partial void LogRetry(long id, string kind, int attempt, TimeSpan delay, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Outbox {Id} ({Kind}) is dead: {Reason}")]
+    private partial void LogDead(long id, string kind, string reason);
+}
