@@ -24,7 +24,9 @@ public sealed class OpenApiContractTests(ITestOutputHelper output)
         var served = JsonNode.Parse(await app.Client.GetStringAsync(OpenApi.DocumentPath))!.AsObject();
 
         // Servers come from PublicBaseUrl: the test app's here, the default in the committed file.
-        Assert.Equal(TestApp.PublicBaseUrl, served["servers"]![0]!["url"]!.GetValue<string>());
+        // Fetched from elsewhere (loopback here), the origin it came from goes first, for Swagger UI.
+        var servers = served["servers"]!.AsArray().Select(server => server!["url"]!.GetValue<string>());
+        Assert.Equal(["/", TestApp.PublicBaseUrl], servers);
         var committed = JsonNode.Parse(await File.ReadAllTextAsync(Committed))!.AsObject();
         served["servers"] = committed["servers"]!.DeepClone();
 
@@ -56,7 +58,8 @@ public sealed class OpenApiContractTests(ITestOutputHelper output)
             TimeSpan.FromMinutes(2));
         output.WriteLine(json);
         output.WriteLine(error);
-        var results = JsonDocument.Parse(json[json.IndexOf('[', StringComparison.Ordinal)..]).RootElement;
+        // Spectral prints a line of its own after the JSON.
+        var results = JsonDocument.Parse(json[json.IndexOf('[', StringComparison.Ordinal)..(json.LastIndexOf(']') + 1)]).RootElement;
         Assert.Equal(0, results.GetArrayLength());
         Assert.Equal(0, exitCode);
     }

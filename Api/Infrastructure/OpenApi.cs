@@ -79,7 +79,19 @@ public static class OpenApi
     {
         if (app.Configuration.GetValue("Swagger:Enabled", defaultValue: true))
         {
-            app.UseSwagger();
+            var publicUrl = app.Services.GetRequiredService<IOptions<PublicUrlOptions>>().Value.BaseUri;
+            app.UseSwagger(options => options.PreSerializeFilters.Add((document, request) =>
+            {
+                // Swagger UI sends "Try it out" to the first server. Reached somewhere other than
+                // PublicBaseUrl (a developer's localhost, a test), that is where it was loaded from.
+                if (!string.Equals(request.Scheme, publicUrl.Scheme, StringComparison.OrdinalIgnoreCase)
+                    || !string.Equals(request.Host.Value, publicUrl.Authority, StringComparison.OrdinalIgnoreCase))
+                {
+                    var here = request.PathBase.HasValue ? request.PathBase.Value! : "/";
+                    document.Servers ??= [];
+                    document.Servers.Insert(0, new OpenApiServer { Url = here, Description = "This server: the origin this document was fetched from" });
+                }
+            }));
             app.UseSwaggerUI(options =>
             {
                 options.DocumentTitle = "Accounts API";
