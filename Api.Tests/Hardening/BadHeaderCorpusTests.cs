@@ -322,6 +322,8 @@ public sealed class BadHeaderCorpusTests
             return problem.GetProperty("status").GetInt32() == status
                 && problem.GetProperty("code").GetString() == code
                 && !string.IsNullOrEmpty(problem.GetProperty("title").GetString())
+                // The contract's ValidationProblem: every 400 names what failed in errors.
+                && (status != 400 || problem.GetProperty("errors").EnumerateObject().Any())
                     ? null
                     : $"expected {status} {code}, got {response}";
         }

@@ -25,6 +25,11 @@ public static partial class ProblemDetailsSetup
             };
             problem.Extensions.TryAdd("code", ProblemCodes.ForStatus(problem.Status ?? context.HttpContext.Response.StatusCode));
             problem.Extensions.TryAdd("traceId", Activity.Current?.Id ?? context.HttpContext.TraceIdentifier);
+            if (problem is not HttpValidationProblemDetails && (problem.Status ?? context.HttpContext.Response.StatusCode) == StatusCodes.Status400BadRequest)
+            {
+                // The contract's ValidationProblem: every 400 has errors; one no field owns is the body's, "$".
+                problem.Extensions.TryAdd("errors", new Dictionary<string, string[]> { ["$"] = [problem.Detail ?? "The request could not be read."] });
+            }
         });
         services.AddExceptionHandler<StorageProblems>(); // first: a storage fault is a 503, whatever else it is
         services.AddExceptionHandler<BadRequestExceptionHandler>();

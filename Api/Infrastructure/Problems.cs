@@ -29,6 +29,16 @@ public static class Problems
     public static ValidationProblem Validation(string field, string message) =>
         Validation(new Dictionary<string, string[]> { [field] = [message] });
 
+    /// <summary>
+    /// A 400 no one field owns (a body that cannot be read): like every 400 it has <c>errors</c>,
+    /// with the message under <c>$</c>, the body as a whole.
+    /// </summary>
+    public static ValidationProblem BadRequest(string code, string title, string message) =>
+        TypedResults.ValidationProblem(
+            new Dictionary<string, string[]> { ["$"] = [message] },
+            title: title,
+            extensions: new Dictionary<string, object?> { ["code"] = code });
+
     /// <summary>Any other problem: a status, a short title, and the stable code clients switch on.</summary>
     public static ProblemHttpResult Problem(int status, string code, string title, string? detail = null) =>
         TypedResults.Problem(new ProblemDetails

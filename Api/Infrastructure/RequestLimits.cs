@@ -46,7 +46,7 @@ public static class RequestLimits
     /// for a transfer coding besides <c>chunked</c>, 415 for a <c>Content-Encoding</c>, 415 for a
     /// <c>Content-Type</c> that is not exactly one well-formed JSON media type in UTF-8.
     /// </summary>
-    private static ProblemHttpResult? CheckJsonBody(HttpContext context)
+    private static IResult? CheckJsonBody(HttpContext context)
     {
         var request = context.Request;
         if (context.GetEndpoint() is not { } endpoint || !ReadsJson(endpoint) || !HasBody(context))
@@ -56,8 +56,7 @@ public static class RequestLimits
 
         if (FramingError(request.Headers) is { } framing)
         {
-            return Problems.Problem(StatusCodes.Status400BadRequest, ProblemCodes.BadRequest,
-                "The request body's framing is not supported.", framing);
+            return Problems.BadRequest(ProblemCodes.BadRequest, "The request body's framing is not supported.", framing);
         }
 
         if (!IsIdentity(request.Headers.ContentEncoding))
