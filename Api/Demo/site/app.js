@@ -1,116 +1,159 @@
+// @ts-check
 // The demo SPA: plain JavaScript, no build step. Each page names itself in <body data-page>.
 // The API is this page's own origin (the folder above /demo/), or the origin given once with
 // ?api=http://host:port, remembered for the tab. Tokens live in sessionStorage, for the tab only.
+// Browsers ignore the JSDoc types; `tsc --checkJs` (clients/typescript, npm run check:demo) holds
+// every call, body and answer to the types generated from the API's OpenAPI document.
 'use strict';
 
+/** @typedef {import('../../../clients/typescript/src/schema.js').paths} Paths */
+/** @typedef {import('../../../clients/typescript/src/schema.js').components['schemas']} Schemas */
+/** @typedef {'get' | 'post'} Method */
+/**
+ * The methods `P` has an operation for.
+ * @template {keyof Paths} P
+ * @typedef {{ [M in Method]: Paths[P][M] extends undefined ? never : M }[Method]} MethodOf
+ */
+/**
+ * The JSON body an operation reads, or undefined for none.
+ * @template {keyof Paths} P
+ * @template {MethodOf<P>} M
+ * @typedef {Paths[P][M] extends { requestBody: { content: { 'application/json': infer B } } } ? B : undefined} BodyOf
+ */
+/**
+ * The JSON of an operation's success answers.
+ * @template {keyof Paths} P
+ * @template {MethodOf<P>} M
+ * @typedef {Paths[P][M] extends { responses: infer R }
+ *   ? { [S in keyof R & (200 | 201 | 202)]: R[S] extends { content: { 'application/json': infer J } } ? J : never }[keyof R & (200 | 201 | 202)]
+ *   : never} SuccessOf
+ */
+/** @typedef {Schemas['Problem'] & Partial<Pick<Schemas['ValidationProblem'], 'errors'>>} Problem */
+/**
+ * What a call answered: a success with its JSON, or a failure with its problem (null when the
+ * browser could not reach the API, status 0, or the answer was not JSON).
+ * @template {keyof Paths} P
+ * @template {MethodOf<P>} M
+ * @typedef {{ ok: true, status: number, data: SuccessOf<P, M> } | { ok: false, status: number, data: Problem | null }} Result
+ */
+
 (() => {
+  const en = {
+    'nav.brand': 'Accounts demo',
+    'nav.register': 'Register',
+    'nav.login': 'Sign in',
+    'footer.api': 'API',
+    'field.username': 'Username',
+    'field.email': 'Email',
+    'field.password': 'Password',
+    'field.confirmPassword': 'Confirm password',
+    'field.birthday': 'Birthday (optional)',
+    'field.login': 'Username or email',
+    'register.title': 'Create an account',
+    'register.heading': 'Create an account',
+    'register.submit': 'Create account',
+    'register.usernameTaken': 'This username is taken. Choose another one.',
+    'checkMail.heading': 'Check your mail',
+    'checkMail.sent': 'We sent an activation link to {email}.',
+    'checkMail.hint': 'Open the link in that mail to activate the account, then sign in.',
+    'checkMail.signIn': 'Go to sign in',
+    'activated.title': 'Account activation',
+    'activated.checking': 'Checking the link…',
+    'activated.activated.heading': 'Account activated',
+    'activated.activated.message': 'Your account is active. You can sign in now.',
+    'activated.already_active.heading': 'Already active',
+    'activated.already_active.message': 'This account was already activated. You can sign in.',
+    'activated.expired.heading': 'Link expired',
+    'activated.expired.message': 'This activation link has expired. Enter your email and we will send a new one.',
+    'activated.invalid.heading': 'Link not valid',
+    'activated.invalid.message': 'This activation link is not valid. Check that you opened the whole link, or register again.',
+    'activated.signIn': 'Sign in',
+    'activated.resend': 'Send a new link',
+    'activated.resent': 'If that address has an account waiting for activation, a new link is on its way.',
+    'login.title': 'Sign in',
+    'login.heading': 'Sign in',
+    'login.submit': 'Sign in',
+    'login.invalid': 'The login or the password is wrong.',
+    'login.notActivated': 'This account is not activated yet. Follow the link in the activation mail first.',
+    'login.signedOut': 'Your session ended. Sign in again.',
+    'profile.heading': 'Your profile',
+    'profile.birthday': 'Birthday',
+    'profile.status': 'Status',
+    'profile.createdAt': 'Registered',
+    'profile.activatedAt': 'Activated',
+    'profile.signOut': 'Sign out',
+    'status.active': 'Active',
+    'status.pending_activation': 'Waiting for activation',
+    'error.network': 'Could not reach the API at {api}. Is it running, and is this page\'s origin in Cors:AllowedOrigins?',
+    'error.rateLimited': 'Too many attempts. Wait a few minutes and try again.',
+    'error.unexpected': 'Something went wrong ({status}). Try again.',
+  };
+
+  /** @typedef {keyof typeof en} MessageKey */
+  /** @typedef {'en' | 'zh-CN'} Language */
+  /** @type {Record<Language, Record<MessageKey, string>>} */
   const messages = {
-    en: {
-      'nav.brand': 'Accounts demo',
-      'nav.register': 'Register',
-      'nav.login': 'Sign in',
-      'footer.api': 'API',
-      'field.username': 'Username',
-      'field.email': 'Email',
-      'field.password': 'Password',
-      'field.confirmPassword': 'Confirm password',
-      'field.birthday': 'Birthday (optional)',
-      'field.login': 'Username or email',
-      'register.title': 'Create an account',
-      'register.heading': 'Create an account',
-      'register.submit': 'Create account',
-      'register.usernameTaken': 'This username is taken. Choose another one.',
-      'checkMail.heading': 'Check your mail',
-      'checkMail.sent': 'We sent an activation link to {email}.',
-      'checkMail.hint': 'Open the link in that mail to activate the account, then sign in.',
-      'checkMail.signIn': 'Go to sign in',
-      'activated.title': 'Account activation',
-      'activated.checking': 'Checking the link…',
-      'activated.activated.heading': 'Account activated',
-      'activated.activated.message': 'Your account is active. You can sign in now.',
-      'activated.already_active.heading': 'Already active',
-      'activated.already_active.message': 'This account was already activated. You can sign in.',
-      'activated.expired.heading': 'Link expired',
-      'activated.expired.message': 'This activation link has expired. Enter your email and we will send a new one.',
-      'activated.invalid.heading': 'Link not valid',
-      'activated.invalid.message': 'This activation link is not valid. Check that you opened the whole link, or register again.',
-      'activated.signIn': 'Sign in',
-      'activated.resend': 'Send a new link',
-      'activated.resent': 'If that address has an account waiting for activation, a new link is on its way.',
-      'login.title': 'Sign in',
-      'login.heading': 'Sign in',
-      'login.submit': 'Sign in',
-      'login.invalid': 'The login or the password is wrong.',
-      'login.notActivated': 'This account is not activated yet. Follow the link in the activation mail first.',
-      'login.signedOut': 'Your session ended. Sign in again.',
-      'profile.heading': 'Your profile',
-      'profile.birthday': 'Birthday',
-      'profile.status': 'Status',
-      'profile.createdAt': 'Registered',
-      'profile.activatedAt': 'Activated',
-      'profile.signOut': 'Sign out',
-      'status.active': 'Active',
-      'status.pending_activation': 'Waiting for activation',
-      'error.network': 'Could not reach the API at {api}. Is it running, and is this page\'s origin in Cors:AllowedOrigins?',
-      'error.rateLimited': 'Too many attempts. Wait a few minutes and try again.',
-      'error.unexpected': 'Something went wrong ({status}). Try again.',
-    },
+    en,
     'zh-CN': {
-      'nav.brand': '账户演示',
-      'nav.register': '注册',
-      'nav.login': '登录',
-      'footer.api': '接口',
-      'field.username': '用户名',
-      'field.email': '邮箱',
-      'field.password': '密码',
-      'field.confirmPassword': '确认密码',
-      'field.birthday': '生日（可选）',
-      'field.login': '用户名或邮箱',
-      'register.title': '注册账户',
-      'register.heading': '注册账户',
-      'register.submit': '注册',
-      'register.usernameTaken': '这个用户名已被使用，请换一个。',
-      'checkMail.heading': '请查收邮件',
-      'checkMail.sent': '激活链接已发送到 {email}。',
-      'checkMail.hint': '打开邮件中的链接激活账户，然后登录。',
-      'checkMail.signIn': '前往登录',
-      'activated.title': '账户激活',
-      'activated.checking': '正在检查链接…',
-      'activated.activated.heading': '账户已激活',
-      'activated.activated.message': '您的账户已经激活，现在可以登录了。',
-      'activated.already_active.heading': '账户早已激活',
-      'activated.already_active.message': '这个账户之前已经激活过了，可以直接登录。',
-      'activated.expired.heading': '链接已过期',
-      'activated.expired.message': '这个激活链接已经过期。请输入邮箱，我们会重新发送。',
-      'activated.invalid.heading': '链接无效',
-      'activated.invalid.message': '这个激活链接无效，请确认打开的是完整的链接，或重新注册。',
-      'activated.signIn': '登录',
-      'activated.resend': '重新发送激活链接',
-      'activated.resent': '如果这个邮箱有待激活的账户，新的激活链接已经在路上了。',
-      'login.title': '登录',
-      'login.heading': '登录',
-      'login.submit': '登录',
-      'login.invalid': '用户名、邮箱或密码错误。',
-      'login.notActivated': '这个账户还没有激活，请先打开激活邮件中的链接。',
-      'login.signedOut': '登录已失效，请重新登录。',
-      'profile.heading': '个人资料',
-      'profile.birthday': '生日',
-      'profile.status': '状态',
-      'profile.createdAt': '注册时间',
-      'profile.activatedAt': '激活时间',
-      'profile.signOut': '退出登录',
-      'status.active': '已激活',
-      'status.pending_activation': '待激活',
-      'error.network': '无法连接接口 {api}。请确认它正在运行，并且本页面的来源在 Cors:AllowedOrigins 中。',
-      'error.rateLimited': '尝试次数过多，请几分钟后再试。',
-      'error.unexpected': '出错了（{status}），请重试。',
+    'nav.brand': '账户演示',
+    'nav.register': '注册',
+    'nav.login': '登录',
+    'footer.api': '接口',
+    'field.username': '用户名',
+    'field.email': '邮箱',
+    'field.password': '密码',
+    'field.confirmPassword': '确认密码',
+    'field.birthday': '生日（可选）',
+    'field.login': '用户名或邮箱',
+    'register.title': '注册账户',
+    'register.heading': '注册账户',
+    'register.submit': '注册',
+    'register.usernameTaken': '这个用户名已被使用，请换一个。',
+    'checkMail.heading': '请查收邮件',
+    'checkMail.sent': '激活链接已发送到 {email}。',
+    'checkMail.hint': '打开邮件中的链接激活账户，然后登录。',
+    'checkMail.signIn': '前往登录',
+    'activated.title': '账户激活',
+    'activated.checking': '正在检查链接…',
+    'activated.activated.heading': '账户已激活',
+    'activated.activated.message': '您的账户已经激活，现在可以登录了。',
+    'activated.already_active.heading': '账户早已激活',
+    'activated.already_active.message': '这个账户之前已经激活过了，可以直接登录。',
+    'activated.expired.heading': '链接已过期',
+    'activated.expired.message': '这个激活链接已经过期。请输入邮箱，我们会重新发送。',
+    'activated.invalid.heading': '链接无效',
+    'activated.invalid.message': '这个激活链接无效，请确认打开的是完整的链接，或重新注册。',
+    'activated.signIn': '登录',
+    'activated.resend': '重新发送激活链接',
+    'activated.resent': '如果这个邮箱有待激活的账户，新的激活链接已经在路上了。',
+    'login.title': '登录',
+    'login.heading': '登录',
+    'login.submit': '登录',
+    'login.invalid': '用户名、邮箱或密码错误。',
+    'login.notActivated': '这个账户还没有激活，请先打开激活邮件中的链接。',
+    'login.signedOut': '登录已失效，请重新登录。',
+    'profile.heading': '个人资料',
+    'profile.birthday': '生日',
+    'profile.status': '状态',
+    'profile.createdAt': '注册时间',
+    'profile.activatedAt': '激活时间',
+    'profile.signOut': '退出登录',
+    'status.active': '已激活',
+    'status.pending_activation': '待激活',
+    'error.network': '无法连接接口 {api}。请确认它正在运行，并且本页面的来源在 Cors:AllowedOrigins 中。',
+    'error.rateLimited': '尝试次数过多，请几分钟后再试。',
+    'error.unexpected': '出错了（{status}），请重试。',
     },
   };
 
   const API_KEY = 'accounts-demo-api';
   const TOKEN_KEY = 'accounts-demo-token';
 
-  /** The first supported language the browser prefers: Simplified Chinese for zh (not Hant/TW/HK/MO), else English. */
+  /**
+   * The first supported language the browser prefers: Simplified Chinese for zh (not Hant/TW/HK/MO), else English.
+   * @param {readonly string[]} tags
+   * @returns {Language}
+   */
   function pickLanguage(tags) {
     for (const tag of tags) {
       const t = (tag || '').toLowerCase();
@@ -122,6 +165,10 @@
 
   const lang = pickLanguage(navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language]);
 
+  /**
+   * @param {MessageKey} key
+   * @param {Record<string, string>} [values]
+   */
   function t(key, values) {
     let text = messages[lang][key] ?? messages.en[key] ?? key;
     for (const [name, value] of Object.entries(values || {})) text = text.replace(`{${name}}`, value);
@@ -145,14 +192,27 @@
 
   const apiBase = resolveApiBase();
 
-  /** Calls the API; never throws. status 0 means the browser could not reach it (down, or refused by CORS). */
-  async function api(method, path, body, token) {
+  /**
+   * Calls the API; never throws. status 0 means the browser could not reach it (down, or refused by CORS).
+   * @template {keyof Paths} P
+   * @template {MethodOf<P>} M
+   * @param {M} method
+   * @param {P} path
+   * @param {{ body?: BodyOf<P, M>, token?: string | null }} [options]
+   * @returns {Promise<Result<P, M>>}
+   */
+  async function api(method, path, { body, token } = {}) {
+    /** @type {Record<string, string>} */
     const headers = { Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (token) headers.Authorization = `Bearer ${token}`;
     let response;
     try {
-      response = await fetch(apiBase + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      response = await fetch(apiBase + path, {
+        method: method.toUpperCase(),
+        headers,
+        body: body === undefined ? null : JSON.stringify(body),
+      });
     } catch {
       return { ok: false, status: 0, data: null };
     }
@@ -163,32 +223,64 @@
     return { ok: response.ok, status: response.status, data };
   }
 
-  /** A sentence for a failure no field owns. */
+  /**
+   * A sentence for a failure no field owns.
+   * @param {{ status: number, data: Problem | null }} result
+   */
   function describe(result) {
     if (result.status === 0) return t('error.network', { api: apiBase });
     if (result.status === 429) return t('error.rateLimited');
-    return (result.data && result.data.title) || t('error.unexpected', { status: result.status });
+    return (result.data && result.data.title) || t('error.unexpected', { status: String(result.status) });
   }
 
+  /**
+   * The element with this id, which the page has.
+   * @param {string} id
+   */
+  function byId(id) {
+    const el = document.getElementById(id);
+    if (!el) throw new Error(`The page has no #${id}.`);
+    return el;
+  }
+
+  /**
+   * The form with this id.
+   * @param {string} id
+   */
+  function formById(id) {
+    const el = byId(id);
+    if (!(el instanceof HTMLFormElement)) throw new Error(`#${id} is not a form.`);
+    return el;
+  }
+
+  /** @param {HTMLFormElement} form */
   function clearErrors(form) {
-    for (const el of form.querySelectorAll('.error')) { el.textContent = ''; el.hidden = true; }
+    for (const el of form.querySelectorAll('.error')) { el.textContent = ''; /** @type {HTMLElement} */ (el).hidden = true; }
     for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
   }
 
+  /**
+   * @param {HTMLFormElement} form
+   * @param {string} text
+   */
   function showFormError(form, text) {
-    const el = form.querySelector('.form-error');
+    const el = /** @type {HTMLElement} */ (form.querySelector('.form-error'));
     el.textContent = text;
     el.hidden = false;
   }
 
-  /** Puts each field's messages from a validation problem next to its input; others go to the form. */
+  /**
+   * Puts each field's messages from a validation problem next to its input; others go to the form.
+   * @param {HTMLFormElement} form
+   * @param {Record<string, string[]>} errors
+   */
   function showFieldErrors(form, errors) {
     const unplaced = [];
     for (const [field, list] of Object.entries(errors)) {
-      const text = [].concat(list).join(' ');
+      const text = list.join(' ');
       const input = form.elements.namedItem(field);
       const el = document.getElementById(`${field}-error`);
-      if (input && el && form.contains(el)) {
+      if (input instanceof Element && el && form.contains(el)) {
         el.textContent = text;
         el.hidden = false;
         input.setAttribute('aria-invalid', 'true');
@@ -198,43 +290,61 @@
     }
     if (unplaced.length) showFormError(form, unplaced.join(' '));
     const first = form.querySelector('[aria-invalid="true"]');
-    if (first) first.focus();
+    if (first instanceof HTMLElement) first.focus();
   }
 
-  /** Runs a submit handler with the button disabled and earlier errors cleared. */
+  /**
+   * Runs a submit handler with the button disabled and earlier errors cleared.
+   * @param {HTMLFormElement} form
+   * @param {() => Promise<void>} handler
+   */
   function onSubmit(form, handler) {
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
-      const button = form.querySelector('button[type="submit"]');
+      const button = /** @type {HTMLButtonElement} */ (form.querySelector('button[type="submit"]'));
       button.disabled = true;
       clearErrors(form);
       try { await handler(); } finally { button.disabled = false; }
     });
   }
 
-  function value(form, name) { return form.elements.namedItem(name).value; }
+  /**
+   * @param {HTMLFormElement} form
+   * @param {string} name
+   */
+  function value(form, name) { return /** @type {HTMLInputElement} */ (form.elements.namedItem(name)).value; }
 
-  function show(id, visible) { document.getElementById(id).hidden = !visible; }
+  /**
+   * @param {string} id
+   * @param {boolean} visible
+   */
+  function show(id, visible) { byId(id).hidden = !visible; }
 
-  function setText(id, text) { document.getElementById(id).textContent = text; }
+  /**
+   * @param {string} id
+   * @param {string} text
+   */
+  function setText(id, text) { byId(id).textContent = text; }
 
   function registerPage() {
-    const form = document.getElementById('register-form');
+    const form = formById('register-form');
     onSubmit(form, async () => {
-      const result = await api('POST', '/register', {
-        username: value(form, 'username'),
-        email: value(form, 'email'),
-        password: value(form, 'password'),
-        confirmPassword: value(form, 'confirmPassword'),
-        birthday: value(form, 'birthday') || null,
+      const result = await api('post', '/register', {
+        body: {
+          username: value(form, 'username'),
+          email: value(form, 'email'),
+          password: value(form, 'password'),
+          confirmPassword: value(form, 'confirmPassword'),
+          birthday: value(form, 'birthday') || null,
+        },
       });
-      if (result.status === 202) {
+      if (result.ok) {
         setText('check-mail-sent', t('checkMail.sent', { email: result.data.email }));
         show('register', false);
         show('check-mail', true);
       } else if (result.status === 400 && result.data && result.data.errors) {
         showFieldErrors(form, result.data.errors);
-      } else if (result.status === 409) {
+      } else if (result.data && result.data.code === 'username_taken') {
         showFieldErrors(form, { username: [t('register.usernameTaken')] });
       } else {
         showFormError(form, describe(result));
@@ -242,31 +352,41 @@
     });
   }
 
+  /** @type {readonly string[]} */
+  const activationStatuses = /** @type {const} */ (['activated', 'already_active', 'expired', 'invalid']);
+
+  /**
+   * @param {string | null} status
+   * @returns {status is 'activated' | 'already_active' | 'expired' | 'invalid'}
+   */
+  function isActivationStatus(status) { return status !== null && activationStatuses.includes(status); }
+
   async function activatedPage() {
     const params = new URLSearchParams(location.search);
+    /** @type {string | null} */
     let status = params.get('status');
     const token = params.get('token');
     if (token) {
       // Activation:LinkUrl points here: POST the token, then drop it from the address bar and history.
       history.replaceState(null, '', location.pathname);
-      const result = await api('POST', '/activate', { token });
-      status = result.ok ? result.data.status : result.status === 410 ? 'expired' : result.status === 0 ? null : 'invalid';
-      if (status === null) {
+      const result = await api('post', '/activate', { body: { token } });
+      if (!result.ok && result.status === 0) {
         setText('activation-message', describe(result));
         return;
       }
+      status = result.ok ? result.data.status : result.data && result.data.code === 'token_expired' ? 'expired' : 'invalid';
     }
-    if (!['activated', 'already_active', 'expired', 'invalid'].includes(status)) status = 'invalid';
-    document.body.dataset.status = status;
-    setText('activation-heading', t(`activated.${status}.heading`));
-    setText('activation-message', t(`activated.${status}.message`));
-    show('activation-sign-in', status === 'activated' || status === 'already_active');
-    show('resend-form', status === 'expired');
+    const shown = isActivationStatus(status) ? status : 'invalid';
+    document.body.dataset.status = shown;
+    setText('activation-heading', t(`activated.${shown}.heading`));
+    setText('activation-message', t(`activated.${shown}.message`));
+    show('activation-sign-in', shown === 'activated' || shown === 'already_active');
+    show('resend-form', shown === 'expired');
 
-    const form = document.getElementById('resend-form');
+    const form = formById('resend-form');
     onSubmit(form, async () => {
-      const result = await api('POST', '/activation/resend', { email: value(form, 'email') });
-      if (result.status === 202) {
+      const result = await api('post', '/activation/resend', { body: { email: value(form, 'email') } });
+      if (result.ok) {
         show('resend-form', false);
         show('resend-done', true);
       } else if (result.status === 400 && result.data && result.data.errors) {
@@ -278,22 +398,25 @@
   }
 
   async function loginPage() {
-    const form = document.getElementById('login-form');
+    const form = formById('login-form');
 
+    /** @param {string} [message] */
     const showLogin = (message) => {
       show('profile', false);
       show('login', true);
       if (message) showFormError(form, message);
     };
 
+    /** @param {string} token */
     const showProfile = async (token) => {
-      const result = await api('GET', '/me', undefined, token);
+      const result = await api('get', '/me', { token });
       if (!result.ok) {
         sessionStorage.removeItem(TOKEN_KEY);
         showLogin(result.status === 401 ? t('login.signedOut') : describe(result));
         return;
       }
       const me = result.data;
+      /** @param {string | null} iso */
       const when = (iso) => (iso ? new Date(iso).toLocaleString(lang) : '—');
       setText('profile-username', me.username);
       setText('profile-email', me.email);
@@ -306,23 +429,23 @@
     };
 
     onSubmit(form, async () => {
-      const result = await api('POST', '/login', { login: value(form, 'login'), password: value(form, 'password') });
+      const result = await api('post', '/login', { body: { login: value(form, 'login'), password: value(form, 'password') } });
       if (result.ok) {
         sessionStorage.setItem(TOKEN_KEY, result.data.accessToken);
         form.reset();
         await showProfile(result.data.accessToken);
       } else if (result.status === 400 && result.data && result.data.errors) {
         showFieldErrors(form, result.data.errors);
-      } else if (result.status === 401) {
+      } else if (result.data && result.data.code === 'invalid_credentials') {
         showFormError(form, t('login.invalid'));
-      } else if (result.status === 403) {
+      } else if (result.data && result.data.code === 'account_not_activated') {
         showFormError(form, t('login.notActivated'));
       } else {
         showFormError(form, describe(result));
       }
     });
 
-    document.getElementById('sign-out').addEventListener('click', () => {
+    byId('sign-out').addEventListener('click', () => {
       sessionStorage.removeItem(TOKEN_KEY);
       clearErrors(form);
       showLogin();
@@ -334,11 +457,15 @@
   }
 
   document.documentElement.lang = lang;
-  for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
-  document.title = t(document.body.dataset.title);
+  for (const el of document.querySelectorAll('[data-i18n]')) {
+    el.textContent = t(/** @type {MessageKey} */ (/** @type {HTMLElement} */ (el).dataset.i18n));
+  }
+  document.title = t(/** @type {MessageKey} */ (document.body.dataset.title));
   setText('api-base', apiBase);
-  document.getElementById('swagger-link').href = `${apiBase}/swagger`;
+  /** @type {HTMLAnchorElement} */ (byId('swagger-link')).href = `${apiBase}/swagger`;
 
+  /** @type {Record<string, () => void | Promise<void>>} */
   const pages = { register: registerPage, activated: activatedPage, login: loginPage };
-  pages[document.body.dataset.page]();
+  const page = pages[document.body.dataset.page ?? ''];
+  if (page) page();
 })();
