@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Accounts.Api.Infrastructure;
@@ -30,9 +31,71 @@ public sealed class OpenApiContractTests(ITestOutputHelper output)
         var committed = JsonNode.Parse(await File.ReadAllTextAsync(Committed))!.AsObject();
         served["servers"] = committed["servers"]!.DeepClone();
 
+        var differences = Differences(committed, served, "").Take(20).ToList();
         Assert.True(
-            JsonNode.DeepEquals(committed, served),
-            "The served OpenAPI document differs from openapi.json. If the change is meant, run `dotnet run --project Api -- openapi` and commit the file.");
+            differences.Count == 0,
+            "The served OpenAPI document differs from openapi.json. If the change is meant, run `dotnet run --project Api -- openapi` "
+            + "and commit the file. Differences (committed → served):\n" + string.Join('\n', differences));
+    }
+
+    /// <summary>Where two JSON documents differ, as JSON pointers with both values.</summary>
+    private static IEnumerable<string> Differences(JsonNode? committed, JsonNode? served, string pointer)
+    {
+        if (committed is JsonObject a && served is JsonObject b)
+        {
+            foreach (var key in a.Select(p => p.Key).Union(b.Select(p => p.Key)))
+            {
+                foreach (var difference in Differences(a[key], b[key], $"{pointer}/{key.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal)}"))
+                {
+                    yield return difference;
+                }
+            }
+        }
+        else if (committed is JsonArray x && served is JsonArray y && x.Count == y.Count)
+        {
+            for (var i = 0; i < x.Count; i++)
+            {
+                foreach (var difference in Differences(x[i], y[i], $"{pointer}/{i}"))
+                {
+                    yield return difference;
+                }
+            }
+        }
+        else if (!JsonNode.DeepEquals(committed, served))
+        {
+            yield return $"{pointer}: {committed?.ToJsonString() ?? "(none)"} → {served?.ToJsonString() ?? "(none)"}";
+        }
+    }
+
+    [Fact]
+    public async Task Swagger_UI_has_an_example_for_every_request_body_and_every_error_response()
+    {
+        var document = JsonNode.Parse(await File.ReadAllTextAsync(Committed))!;
+        var schemas = document["components"]!["schemas"]!;
+        var missing = new List<string>();
+        foreach (var (path, item) in document["paths"]!.AsObject())
+        {
+            foreach (var (method, operation) in item!.AsObject())
+            {
+                foreach (var (type, media) in operation!["requestBody"]?["content"]?.AsObject() ?? [])
+                {
+                    // Swagger UI composes the body from its members' examples: every member needs one.
+                    var name = media!["schema"]!["$ref"]!.GetValue<string>().Split('/')[^1];
+                    missing.AddRange(schemas[name]!["properties"]!.AsObject()
+                        .Where(member => member.Value!["example"] is null)
+                        .Select(member => $"{method} {path} request {type} {name}.{member.Key}"));
+                }
+
+                foreach (var (status, response) in operation["responses"]!.AsObject().Where(r => int.Parse(r.Key, CultureInfo.InvariantCulture) >= 400))
+                {
+                    missing.AddRange((response!["content"]?.AsObject() ?? [])
+                        .Where(media => media.Value!["example"] is null)
+                        .Select(media => $"{method} {path} {status} {media.Key}"));
+                }
+            }
+        }
+
+        Assert.True(missing.Count == 0, "No example for: " + string.Join(", ", missing));
     }
 
     [Fact]

@@ -35,7 +35,17 @@ public static class Health
             .WithSummary("The database answers and takes writes; the outbox's pending and dead counts")
             .WithDescription("Dead letters make the status Degraded, still 200; a database that cannot be read or cannot take writes is a 503.")
             .Produces<HealthResponse>()
-            .Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable);
+            .Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable)
+            .WithResponseExample(StatusCodes.Status200OK, new HealthResponse("Healthy", new()
+            {
+                ["database"] = new() { ["writable"] = true, ["status"] = "Healthy" },
+                ["email"] = new() { ["pending"] = 0, ["dead"] = 0, ["oldestPendingSeconds"] = 0, ["status"] = "Healthy" },
+            }))
+            .WithResponseExample(StatusCodes.Status503ServiceUnavailable, new HealthResponse("Unhealthy", new()
+            {
+                ["database"] = new() { ["writable"] = false, ["reason"] = "the disk is full", ["status"] = "Unhealthy" },
+                ["email"] = new() { ["pending"] = 12, ["dead"] = 0, ["oldestPendingSeconds"] = 41, ["status"] = "Healthy" },
+            }));
         return routes;
     }
 

@@ -48,6 +48,7 @@ public static class OpenApi
             options.SchemaFilter<OpenApiFilters.ConstructorMembersRequired>();
             options.OperationFilter<OpenApiFilters.Security>();
             options.OperationFilter<OpenApiFilters.ProblemResponses>();
+            options.OperationFilter<OpenApiFilters.ResponseExamples>();
             options.DocumentFilter<OpenApiFilters.DocumentDetails>();
             var xml = Path.Combine(AppContext.BaseDirectory, $"{typeof(OpenApi).Assembly.GetName().Name}.xml");
             if (File.Exists(xml))
@@ -146,11 +147,19 @@ public sealed class ApiDocumentationOptions
     public SortedSet<string> ProblemCodes { get; } = new(Infrastructure.ProblemCodes.DeclaredIn(typeof(Infrastructure.ProblemCodes)), StringComparer.Ordinal);
 }
 
+/// <summary>An example of an endpoint's answer with this status, for its OpenAPI description.</summary>
+public sealed record ResponseExampleMetadata(int StatusCode, object Example);
+
 /// <summary>The <c>code</c>s a problem response of an endpoint carries, for its OpenAPI description.</summary>
 public sealed record ProblemCodesMetadata(int StatusCode, IReadOnlyList<string> Codes);
 
 public static class OpenApiExtensions
 {
+    /// <summary>Gives the document an example of the answer with <paramref name="statusCode"/> (serialized as the API does).</summary>
+    public static TBuilder WithResponseExample<TBuilder>(this TBuilder builder, int statusCode, object example)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new ResponseExampleMetadata(statusCode, example));
+
     /// <summary>
     /// Declares a problem response with the codes it carries (none: the status's default code,
     /// <see cref="ProblemCodes.ForStatus"/>). The document then lists exactly those codes as the

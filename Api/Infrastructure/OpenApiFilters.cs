@@ -150,6 +150,25 @@ internal static class OpenApiFilters
     }
 
     /// <summary>The document's servers (<c>PublicBaseUrl</c>), tags with their descriptions, and the problem schemas.</summary>
+    /// <summary>The examples endpoints give for their non-problem answers (<see cref="OpenApiExtensions.WithResponseExample"/>).</summary>
+    internal sealed class ResponseExamples : IOperationFilter
+    {
+        public void Apply(OpenApiOperation operation, OperationFilterContext context)
+        {
+            foreach (var example in context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<ResponseExampleMetadata>())
+            {
+                if (operation.Responses?.TryGetValue(example.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture), out var response) == true
+                    && response.Content is not null)
+                {
+                    foreach (var media in response.Content.Values)
+                    {
+                        media.Example = System.Text.Json.JsonSerializer.SerializeToNode(example.Example, System.Text.Json.JsonSerializerOptions.Web);
+                    }
+                }
+            }
+        }
+    }
+
     internal sealed class DocumentDetails(IOptions<PublicUrlOptions> publicUrl, IOptions<ApiDocumentationOptions> documentation) : IDocumentFilter
     {
         public void Apply(OpenApiDocument document, DocumentFilterContext context)

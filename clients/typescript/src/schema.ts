@@ -1540,6 +1540,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "Healthy",
+                     *       "checks": {
+                     *         "database": {
+                     *           "writable": true,
+                     *           "status": "Healthy"
+                     *         },
+                     *         "email": {
+                     *           "pending": 0,
+                     *           "dead": 0,
+                     *           "oldestPendingSeconds": 0,
+                     *           "status": "Healthy"
+                     *         }
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["HealthResponse"];
                 };
             };
@@ -1549,6 +1566,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "Unhealthy",
+                     *       "checks": {
+                     *         "database": {
+                     *           "writable": false,
+                     *           "reason": "the disk is full",
+                     *           "status": "Unhealthy"
+                     *         },
+                     *         "email": {
+                     *           "pending": 12,
+                     *           "dead": 0,
+                     *           "oldestPendingSeconds": 41,
+                     *           "status": "Healthy"
+                     *         }
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["HealthResponse"];
                 };
             };
