@@ -13,7 +13,7 @@ if [ "${1:-}" = "--no-install" ]; then install=0; fi
 
 for tool in dotnet node npm; do
   if ! command -v "$tool" > /dev/null; then
-    echo "test.sh: '$tool' is not on PATH. The tests need the .NET 10 SDK and Node.js 20 or later with npm." >&2
+    echo "test.sh: '$tool' is not on PATH. The tests need the .NET 10 SDK and Node.js 20.11 or later with npm." >&2
     exit 1
   fi
 done

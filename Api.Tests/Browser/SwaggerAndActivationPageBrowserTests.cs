@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using System.Text.Json;
 using Accounts.Api.Tests.Infrastructure;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -27,6 +29,42 @@ public sealed class SwaggerAndActivationPageBrowserTests(BrowserFixture browser)
         await Expect(register.Locator(".live-responses-table td.response-col_description:not(.col_header)")).ToContainTextAsync("pending_activation");
         await BrowserFixture.ScreenshotAsync(register.Locator(".responses-wrapper"), "swagger-register-202");
         Assert.Equal(1, await app.ScalarAsync<long>("SELECT COUNT(*) FROM users WHERE username = 'alice';"));
+    }
+
+    [Fact]
+    public async Task Swagger_UI_authorize_with_the_bearer_token_then_try_it_out_on_me_answers_200()
+    {
+        await using var app = TestApp.StartWithSmtp(out var smtp);
+        await app.RegisterAsync("alice", "alice@example.com");
+        var mail = await smtp.WaitForMailAsync("alice@example.com");
+        (await app.Client.GetAsync(TestApp.PathOf(mail.Link))).EnsureSuccessStatusCode();
+        var login = await app.LoginAsync("alice", TestData.StrongPassword);
+        var token = (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
+
+        await using var context = await browser.NewContextAsync("en-US");
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(new Uri(app.BaseAddress, "swagger").AbsoluteUri);
+        var me = page.Locator("#operations-Accounts-Me");
+        await me.Locator(".opblock-summary").ClickAsync();
+        await me.GetByRole(AriaRole.Button, new() { Name = "Try it out" }).ClickAsync();
+        var status = me.Locator(".live-responses-table td.response-col_status:not(.col_header)");
+
+        // Before Authorize: the operation's lock is open and the API answers 401.
+        await me.GetByRole(AriaRole.Button, new() { Name = "Execute" }).ClickAsync();
+        await Expect(status).ToHaveTextAsync("401");
+
+        await page.Locator(".scheme-container button.authorize").ClickAsync();
+        var dialog = page.Locator(".modal-ux");
+        await dialog.Locator("input").FillAsync(token);
+        await dialog.Locator(".auth-btn-wrapper button.authorize").ClickAsync();
+        await Expect(dialog.GetByRole(AriaRole.Button, new() { Name = "Remove authorization" })).ToBeVisibleAsync(); // "Logout": authorized
+        await dialog.Locator("button.btn-done").ClickAsync();
+
+        await me.GetByRole(AriaRole.Button, new() { Name = "Execute" }).ClickAsync();
+        await Expect(status).ToHaveTextAsync("200");
+        await Expect(me.Locator(".live-responses-table td.response-col_description:not(.col_header)")).ToContainTextAsync("\"username\": \"alice\"");
+        await Expect(me.Locator(".curl").First).ToContainTextAsync("Authorization: Bearer");
+        await BrowserFixture.ScreenshotAsync(me.Locator(".responses-wrapper"), "swagger-me-200");
     }
 
     [Fact]
