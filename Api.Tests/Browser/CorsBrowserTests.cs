@@ -33,7 +33,7 @@ public sealed class CorsBrowserTests(BrowserFixture browser)
 
         // The next page keeps talking to the API it was given: a bearer token crosses origins too.
         await page.GetByRole(AriaRole.Link, new() { Name = "Go to sign in" }).ClickAsync();
-        await page.WaitForURLAsync($"{site.Origin}/demo/login.html");
+        await Expect(page).ToHaveURLAsync($"{site.Origin}/demo/login.html");
         await page.GetByLabel("Username or email").FillAsync("alice@example.com");
         await page.GetByLabel("Password").FillAsync(TestData.StrongPassword);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();

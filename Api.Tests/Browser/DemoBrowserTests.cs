@@ -49,12 +49,12 @@ public sealed class DemoBrowserTests(BrowserFixture browser)
         var mail = await smtp.WaitForMailAsync("alice@example.com");
         Assert.StartsWith(Url(app, "activate?token="), mail.Link.AbsoluteUri);
         await page.GotoAsync(mail.Link.AbsoluteUri);
-        await page.WaitForURLAsync(Url(app, "demo/activated.html?status=activated"));
+        await Expect(page).ToHaveURLAsync(Url(app, "demo/activated.html?status=activated"));
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Account activated" })).ToBeVisibleAsync();
         await BrowserFixture.ScreenshotAsync(page, "demo-activated");
 
         await page.Locator("#activation-sign-in a").ClickAsync();
-        await page.WaitForURLAsync(Url(app, "demo/login.html"));
+        await Expect(page).ToHaveURLAsync(Url(app, "demo/login.html"));
         await page.GetByLabel("Username or email").FillAsync("alice");
         await page.GetByLabel("Password").FillAsync("not the password");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
@@ -102,7 +102,7 @@ public sealed class DemoBrowserTests(BrowserFixture browser)
         var mail = await smtp.WaitForMailAsync("lilei@example.com");
         Assert.StartsWith("激活", mail.Subject);
         await page.GotoAsync(mail.Link.AbsoluteUri);
-        await page.WaitForURLAsync(Url(app, "demo/activated.html?status=activated"));
+        await Expect(page).ToHaveURLAsync(Url(app, "demo/activated.html?status=activated"));
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "账户已激活" })).ToBeVisibleAsync();
         await BrowserFixture.ScreenshotAsync(page, "demo-activated.zh-CN");
     }
@@ -119,7 +119,7 @@ public sealed class DemoBrowserTests(BrowserFixture browser)
         await using var context = await browser.NewContextAsync("en-US");
         var page = await context.NewPageAsync();
         await page.GotoAsync(first.Link.AbsoluteUri);
-        await page.WaitForURLAsync(Url(app, "demo/activated.html?status=expired"));
+        await Expect(page).ToHaveURLAsync(Url(app, "demo/activated.html?status=expired"));
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Link expired" })).ToBeVisibleAsync();
         await Expect(page.Locator("#activation-sign-in")).ToBeHiddenAsync();
         await page.GetByLabel("Email").FillAsync("bob@example.com");
@@ -130,15 +130,15 @@ public sealed class DemoBrowserTests(BrowserFixture browser)
         var second = await smtp.WaitForMailAsync("bob@example.com");
         Assert.NotEqual(first.Token, second.Token);
         await page.GotoAsync(second.Link.AbsoluteUri);
-        await page.WaitForURLAsync(Url(app, "demo/activated.html?status=activated"));
+        await Expect(page).ToHaveURLAsync(Url(app, "demo/activated.html?status=activated"));
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Account activated" })).ToBeVisibleAsync();
 
         await page.GotoAsync(second.Link.AbsoluteUri);
-        await page.WaitForURLAsync(Url(app, "demo/activated.html?status=already_active"));
+        await Expect(page).ToHaveURLAsync(Url(app, "demo/activated.html?status=already_active"));
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Already active" })).ToBeVisibleAsync();
 
         await page.GotoAsync(Url(app, "activate?token=" + new string('A', 43)));
-        await page.WaitForURLAsync(Url(app, "demo/activated.html?status=invalid"));
+        await Expect(page).ToHaveURLAsync(Url(app, "demo/activated.html?status=invalid"));
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Link not valid" })).ToBeVisibleAsync();
     }
 
