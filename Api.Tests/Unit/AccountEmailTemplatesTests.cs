@@ -28,8 +28,12 @@ public sealed class AccountEmailTemplatesTests
             Assert.DoesNotContain("{{", mail.TextBody + mail.HtmlBody + mail.Subject);
         }
 
-        var notice = templates.AccountExists(language, "alice");
-        Assert.DoesNotContain("{{", notice.TextBody + notice.HtmlBody + notice.Subject);
+        foreach (var notice in new[] { templates.AccountExists(language, "alice"), templates.PasswordChanged(language, "alice") })
+        {
+            Assert.DoesNotContain("{{", notice.TextBody + notice.HtmlBody + notice.Subject);
+            Assert.Contains("alice", notice.TextBody + notice.HtmlBody);
+            Assert.Contains("<!DOCTYPE html>", notice.HtmlBody);
+        }
     }
 
     [Fact]

@@ -26,4 +26,7 @@ public static class AccountErrors
 
     /// <summary>401: the bearer token no longer stands for a signed-in account.</summary>
     public const string Unauthorized = "unauthorized";
+
+    /// <summary>403: a signed-in request's password (the current one, to change it) is wrong.</summary>
+    public const string WrongPassword = "wrong_password";
 }

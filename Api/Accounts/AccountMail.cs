@@ -80,6 +80,9 @@ public sealed class AccountEmailTemplates(IOptions<EmailOptions> options)
     public EmailContent AccountExists(string language, string username) =>
         _templates.Render(AccountExistsEmailComposer.Kind, language, new Dictionary<string, string> { ["username"] = username });
 
+    public EmailContent PasswordChanged(string language, string username) =>
+        _templates.Render(PasswordChangedEmailComposer.Kind, language, new Dictionary<string, string> { ["username"] = username });
+
     public EmailContent PasswordReset(string language, string username, Uri link, TimeSpan lifetime) =>
         _templates.Render(PasswordResetEmailComposer.Kind, language, new Dictionary<string, string>
         {

@@ -22,6 +22,7 @@ public static class AccountsExtensions
         services.AddSingleton<IValidator<EmailRequest>, EmailRequestValidator>();
         services.AddSingleton<IValidator<LoginRequest>, LoginRequestValidator>();
         services.AddSingleton<IValidator<ResetPasswordRequest>, ResetPasswordRequestValidator>();
+        services.AddSingleton<IValidator<ChangePasswordRequest>, ChangePasswordRequestValidator>();
         services.AddSingleton<AccountActivator>();
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<AccountLinks>();
@@ -30,6 +31,7 @@ public static class AccountsExtensions
         services.AddKeyedScoped<IEmailComposer, ActivationEmailComposer>(ActivationEmailComposer.Kind);
         services.AddKeyedScoped<IEmailComposer, AccountExistsEmailComposer>(AccountExistsEmailComposer.Kind);
         services.AddKeyedScoped<IEmailComposer, PasswordResetEmailComposer>(PasswordResetEmailComposer.Kind);
+        services.AddKeyedScoped<IEmailComposer, PasswordChangedEmailComposer>(PasswordChangedEmailComposer.Kind);
 
         // Bearer tokens are ASP.NET Core's own, protected with Data Protection.
         services.AddAuthentication(BearerTokenDefaults.AuthenticationScheme).AddBearerToken();
@@ -40,12 +42,12 @@ public static class AccountsExtensions
         services.AddApiDocumentationOf(
             new Dictionary<string, string>
             {
-                ["Accounts"] = "Register, activate from the mailed link, sign in, read the signed-in profile, reset a forgotten password.",
+                ["Accounts"] = "Register, activate from the mailed link, sign in, read the signed-in profile, change or reset the password.",
             },
             ProblemCodes.DeclaredIn(typeof(AccountErrors)));
         return services;
     }
 
     public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder routes) =>
-        routes.MapRegistration().MapActivation().MapResend().MapLogin().MapProfile().MapPasswordReset();
+        routes.MapRegistration().MapActivation().MapResend().MapLogin().MapProfile().MapPasswordChange().MapPasswordReset();
 }

@@ -59,6 +59,19 @@ public sealed class UserStore(DbSession session)
         return await session.ExecuteAsync(sql, new { Id = id, PasswordHash = passwordHash, SecurityStamp = newSecurityStamp }) == 1;
     }
 
+    /// <summary>
+    /// A new password and security stamp, only while the stamp is still <paramref name="currentStamp"/>
+    /// (the one the caller's token carries); false when a reset or another change came first.
+    /// </summary>
+    public async Task<bool> ChangePasswordAsync(Guid id, string currentStamp, string passwordHash, string newSecurityStamp)
+    {
+        const string sql = """
+            UPDATE users SET password_hash = @PasswordHash, security_stamp = @SecurityStamp
+            WHERE id = @Id AND security_stamp = @CurrentStamp;
+            """;
+        return await session.ExecuteAsync(sql, new { Id = id, CurrentStamp = currentStamp, PasswordHash = passwordHash, SecurityStamp = newSecurityStamp }) == 1;
+    }
+
     /// <summary>Activates a pending account; false when it was not pending.</summary>
     public async Task<bool> ActivateAsync(Guid id, DateTimeOffset now)
     {

@@ -32,17 +32,8 @@ public static class ProfileApi
         return routes;
     }
 
-    public static async Task<Results<Ok<MeResponse>, ProblemHttpResult>> Me(ClaimsPrincipal principal, Database database, CancellationToken cancellationToken)
-    {
-        if (!Guid.TryParse(principal.FindFirstValue(ClaimTypes.NameIdentifier), out var id)
-            || await database.ReadAsync(session => session.Users.FindAsync(id), cancellationToken) is not { } user
-            || user.SecurityStamp != principal.FindFirstValue(LoginApi.SecurityStampClaim))
-        {
-            // The account is gone, or its password changed since this token was issued.
-            return Problems.Problem(StatusCodes.Status401Unauthorized, AccountErrors.Unauthorized, "The token is no longer valid. Sign in again.");
-        }
-
-        return TypedResults.Ok(new MeResponse(
-            user.Id, user.Username, user.Email, user.Birthday, user.Status, user.CreatedAt, user.ActivatedAt));
-    }
+    public static async Task<Results<Ok<MeResponse>, ProblemHttpResult>> Me(ClaimsPrincipal principal, Database database, CancellationToken cancellationToken) =>
+        await database.ReadAsync(session => session.SignedInUserAsync(principal), cancellationToken) is { } user
+            ? TypedResults.Ok(new MeResponse(user.Id, user.Username, user.Email, user.Birthday, user.Status, user.CreatedAt, user.ActivatedAt))
+            : SignedIn.Unauthorized();
 }

@@ -57,10 +57,7 @@ public static class LoginApi
         var loginKey = Normalization.Key(login);
         if (await throttle.LockedForAsync(loginKey, cancellationToken) is { } locked && locked > TimeSpan.Zero)
         {
-            var seconds = (int)Math.Ceiling(locked.TotalSeconds);
-            response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Problems.Problem(StatusCodes.Status429TooManyRequests, AccountErrors.TooManyAttempts,
-                "Too many failed sign-ins.", $"Try again in {seconds} seconds, or reset the password.");
+            return LoginThrottle.TooManyAttempts(response, locked);
         }
 
         var user = await services.Database.ReadAsync(session => session.Users.FindByLoginAsync(login), cancellationToken);

@@ -1,4 +1,6 @@
+using Accounts.Api.Infrastructure;
 using Accounts.Api.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace Accounts.Api.Accounts;
@@ -12,6 +14,15 @@ namespace Accounts.Api.Accounts;
 /// </summary>
 public sealed class LoginThrottle(Database database, IOptions<LoginOptions> options, TimeProvider time)
 {
+    /// <summary>The 429 for a locked login, with <c>Retry-After</c> when it may try again.</summary>
+    public static ProblemHttpResult TooManyAttempts(HttpResponse response, TimeSpan locked)
+    {
+        var seconds = (int)Math.Ceiling(locked.TotalSeconds);
+        response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Problems.Problem(StatusCodes.Status429TooManyRequests, AccountErrors.TooManyAttempts,
+            "Too many failed sign-ins.", $"Try again in {seconds} seconds, or reset the password.");
+    }
+
     /// <summary>How long the login stays locked, or zero when it may try now.</summary>
     public async Task<TimeSpan> LockedForAsync(string loginKey, CancellationToken cancellationToken)
     {

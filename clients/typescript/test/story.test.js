@@ -1,6 +1,6 @@
 // @ts-check
 // The whole story through the built package, against the real API and a real SMTP server:
-// register, receive the activation mail, activate, sign in, GET /me; and the two refusals a
+// register, receive the activation mail, activate, sign in, GET /me, change the password; and the two refusals a
 // registration form handles, a 400 with its field errors and a 409.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -24,7 +24,7 @@ after(async () => {
 
 const password = "correct horse battery staple";
 
-test("register, receive the mail, activate, sign in and read /me", async () => {
+test("register, receive the mail, activate, sign in, read /me and change the password", async () => {
   const client = createAccountsClient({ baseUrl: api.baseUrl });
 
   const registered = await client.POST("/register", {
@@ -57,6 +57,18 @@ test("register, receive the mail, activate, sign in and read /me", async () => {
   assert.equal(me.data.birthday, "1990-05-17");
   assert.equal(me.data.status, "active");
   assert.ok(me.data.activatedAt && Date.parse(me.data.activatedAt) >= Date.parse(me.data.createdAt));
+
+  // A password change ends every earlier token, this one included; the new password signs in.
+  const newPassword = "a brand new horse battery staple";
+  const changed = await authorized.POST("/me/password", {
+    body: { currentPassword: password, password: newPassword, confirmPassword: newPassword },
+  });
+  assert.equal(changed.response.status, 204, JSON.stringify(changed.error));
+  assert.equal((await authorized.GET("/me")).response.status, 401);
+  const again = await client.POST("/login", { body: { login: "alice@example.com", password: newPassword } });
+  assert.equal(again.response.status, 200, JSON.stringify(again.error));
+  const notice = await smtp.mailTo("alice@example.com", 30_000, "Your password was changed");
+  assert.match(notice.text, /Hello alice,/);
 
   const anonymous = await client.GET("/me");
   assert.equal(anonymous.response.status, 401);

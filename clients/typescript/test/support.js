@@ -72,13 +72,14 @@ export async function startSmtpServer() {
   return {
     port: address.port,
     /**
-     * The first message to `address`, once it arrives.
+     * The first message to `address` (with `subject`, when given), once it arrives.
      * @param {string} address
      * @param {number} timeoutMs
+     * @param {string} [subject]
      * @returns {Promise<Mail>}
      */
-    async mailTo(address, timeoutMs) {
-      const find = () => received.find((mail) => mail.to.includes(address));
+    async mailTo(address, timeoutMs, subject) {
+      const find = () => received.find((mail) => mail.to.includes(address) && (subject === undefined || mail.subject === subject));
       const found = find();
       if (found) return found;
       return await new Promise((done, fail) => {
