@@ -158,7 +158,8 @@ public sealed class PasswordStrengthReferenceTests(PasswordStrengthReferenceTest
     {
         var input = JsonSerializer.Serialize(corpus.Select(s => new { password = s.Password, username = s.Username, email = s.Email }));
         var scores = JsonSerializer.Deserialize<ReferenceScore[]>(
-            await NodeTools.RunAsync("zxcvbn-score.mjs", input, TimeSpan.FromMinutes(2)),
+            // Seconds alone; the bound is for a machine busy with the rest of the run.
+            await NodeTools.RunAsync("zxcvbn-score.mjs", input, TimeSpan.FromMinutes(5)),
             Web)!;
         Assert.Equal(corpus.Count, scores.Length);
         return scores;
