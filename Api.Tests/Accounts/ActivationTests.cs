@@ -84,9 +84,70 @@ public sealed class ActivationTests
     }
 
     [Fact]
-    public async Task A_browser_without_a_configured_redirect_gets_a_small_html_page()
+    public async Task A_browser_or_a_mail_scanner_gets_a_page_that_changes_nothing_and_only_its_button_activates()
     {
         await using var app = TestApp.StartWithSmtp(out var smtp);
+        await app.RegisterAsync("alice", "alice@example.com");
+        var mail = await smtp.WaitForMailAsync("alice@example.com");
+        using var scanner = new HttpClient { BaseAddress = app.BaseAddress }; // no Accept at all
+        using var browser = new HttpClient { BaseAddress = app.BaseAddress };
+        browser.DefaultRequestHeaders.Accept.ParseAdd(BrowserAccept);
+
+        var scanned = await scanner.GetAsync(TestApp.PathOf(mail.Link));
+        var opened = await browser.GetAsync(TestApp.PathOf(mail.Link));
+        var headed = await browser.SendAsync(new HttpRequestMessage(HttpMethod.Head, TestApp.PathOf(mail.Link)));
+
+        foreach (var page in new[] { scanned, opened })
+        {
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+            var html = await page.Content.ReadAsStringAsync();
+            Assert.Contains("<h1>Activate your account</h1>", html, StringComparison.Ordinal);
+            Assert.Contains("<form method=\"post\" action=\"/activate\">", html, StringComparison.Ordinal);
+            Assert.Contains($"<input type=\"hidden\" name=\"token\" value=\"{mail.Token}\">", html, StringComparison.Ordinal);
+            Assert.DoesNotContain("<script", html, StringComparison.Ordinal);
+            Assert.Contains("form-action 'self'", page.Headers.GetValues("Content-Security-Policy").Single());
+            Assert.Equal("no-referrer", page.Headers.GetValues("Referrer-Policy").Single());
+        }
+
+        Assert.NotEqual(HttpStatusCode.InternalServerError, headed.StatusCode);
+        Assert.Equal("pending_activation", await app.ScalarAsync<string>("SELECT status FROM users;"));
+        Assert.Null(await app.ScalarAsync<DateTimeOffset?>("SELECT consumed_at FROM account_tokens;"));
+
+        var pressed = await browser.PostAsync("/activate", new FormUrlEncodedContent([new("token", mail.Token)]));
+        Assert.Equal(HttpStatusCode.OK, pressed.StatusCode);
+        Assert.Contains("Account activated", await pressed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("active", await app.ScalarAsync<string>("SELECT status FROM users;"));
+
+        var pressedAgain = await browser.PostAsync("/activate", new FormUrlEncodedContent([new("token", mail.Token)]));
+        var reopened = await browser.GetAsync(TestApp.PathOf(mail.Link));
+        Assert.Contains("Already active", await pressedAgain.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("Already active", await reopened.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var forged = await browser.PostAsync("/activate", new FormUrlEncodedContent([new("token", AccountTokens.Create().Token)]));
+        Assert.Equal(HttpStatusCode.NotFound, forged.StatusCode);
+        Assert.Equal("text/html", forged.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task The_page_speaks_the_account_s_language_whatever_the_opener_asks_for()
+    {
+        await using var app = TestApp.StartWithSmtp(out var smtp);
+        await app.RegisterAsync("张伟伟", "zhang@example.com", language: "zh-CN");
+        var mail = await smtp.WaitForMailAsync("zhang@example.com");
+        using var scanner = new HttpClient { BaseAddress = app.BaseAddress };
+        scanner.DefaultRequestHeaders.AcceptLanguage.ParseAdd("en-US");
+
+        var html = await (await scanner.GetAsync(TestApp.PathOf(mail.Link))).Content.ReadAsStringAsync();
+
+        Assert.Contains("<html lang=\"zh-CN\">", html, StringComparison.Ordinal);
+        Assert.Contains("<h1>激活您的账户</h1>", html, StringComparison.Ordinal);
+        Assert.Contains(">激活账户</button>", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_ConfirmInBrowser_false_a_browser_s_GET_activates_at_once()
+    {
+        await using var app = TestApp.StartWithSmtp(out var smtp, new Dictionary<string, string?> { ["Activation:ConfirmInBrowser"] = "false" });
         await app.RegisterAsync("alice", "alice@example.com");
         var mail = await smtp.WaitForMailAsync("alice@example.com");
         var request = new HttpRequestMessage(HttpMethod.Get, TestApp.PathOf(mail.Link));
@@ -96,14 +157,13 @@ public sealed class ActivationTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
-        Assert.Contains("Account activated", await response.Content.ReadAsStringAsync());
+        Assert.Contains("Account activated", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Contains("frame-ancestors 'none'", response.Headers.GetValues("Content-Security-Policy").Single());
-        Assert.Equal("no-referrer", response.Headers.GetValues("Referrer-Policy").Single());
         Assert.Equal("active", await app.ScalarAsync<string>("SELECT status FROM users;"));
     }
 
     [Fact]
-    public async Task A_browser_is_redirected_with_303_to_the_configured_SPA_page_and_never_elsewhere()
+    public async Task The_button_s_post_is_redirected_with_303_to_the_configured_SPA_page_and_never_elsewhere()
     {
         await using var app = TestApp.StartWithSmtp(out var smtp, new Dictionary<string, string?>
         {
@@ -113,14 +173,19 @@ public sealed class ActivationTests
         var mail = await smtp.WaitForMailAsync("alice@example.com");
         using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = app.BaseAddress };
         client.DefaultRequestHeaders.Accept.ParseAdd(BrowserAccept);
+        var form = () => new FormUrlEncodedContent([new("token", mail.Token)]);
 
-        var activated = await client.GetAsync(TestApp.PathOf(mail.Link) + "&redirect=https://evil.example&returnUrl=https://evil.example");
-        var again = await client.GetAsync(TestApp.PathOf(mail.Link));
+        var opened = await client.GetAsync(TestApp.PathOf(mail.Link) + "&redirect=https://evil.example&returnUrl=https://evil.example");
+        var activated = await client.PostAsync("/activate?redirect=https://evil.example&returnUrl=https://evil.example", form());
+        var again = await client.PostAsync("/activate", form());
+        var reopened = await client.GetAsync(TestApp.PathOf(mail.Link));
         var unknown = await client.GetAsync($"/activate?token={AccountTokens.Create().Token}");
 
+        Assert.Equal(HttpStatusCode.OK, opened.StatusCode); // the page with the button, not a redirect
         Assert.Equal(HttpStatusCode.SeeOther, activated.StatusCode);
         Assert.Equal("https://app.example.test/activated?status=activated", activated.Headers.Location?.AbsoluteUri);
         Assert.Equal("https://app.example.test/activated?status=already_active", again.Headers.Location?.AbsoluteUri);
+        Assert.Equal("https://app.example.test/activated?status=already_active", reopened.Headers.Location?.AbsoluteUri);
         Assert.Equal("https://app.example.test/activated?status=invalid", unknown.Headers.Location?.AbsoluteUri);
     }
 

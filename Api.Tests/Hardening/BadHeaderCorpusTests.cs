@@ -49,6 +49,11 @@ public sealed class BadHeaderCorpusTests
             var body = Encoding.UTF8.GetBytes(valid.ToJsonString());
             foreach (var variant in Refused())
             {
+                if (path == "/activate" && variant.Name == "as 'application/x-www-form-urlencoded'")
+                {
+                    continue; // the confirmation page's form post: ActivationTests
+                }
+
                 cases++;
                 var name = $"POST {path} {variant.Name}";
                 var responses = await RawHttp.SendAsync(app.BaseAddress, variant.Build(path, body));

@@ -37,7 +37,9 @@ public sealed class TestApp : IAsyncDisposable
         factory.StartServer();
         var addresses = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!;
         BaseAddress = new Uri(addresses.Addresses.First());
+        // An API client: it asks for JSON, so a mailed link's GET activates instead of showing the confirmation page.
         Client = new HttpClient { BaseAddress = BaseAddress };
+        Client.DefaultRequestHeaders.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/json"));
     }
 
     public TestSmtpServer? Smtp { get; }

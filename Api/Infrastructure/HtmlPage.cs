@@ -31,7 +31,7 @@ public sealed class HtmlPage(int statusCode, string language, string title, stri
             <html lang="{{WebUtility.HtmlEncode(language)}}">
             <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{{WebUtility.HtmlEncode(title)}}</title>
             <style>body{font-family:system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei",sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#1f2328}h1{font-size:1.5rem}label{display:block;margin:1rem 0 .25rem}input{width:100%;padding:.5rem;box-sizing:border-box}button{margin-top:1rem;padding:.5rem 1rem}.error{color:#b42318;font-size:.9rem}</style></head>
-            <body>{{bodyHtml}}{{scriptTag}}</body>
+            <body><main>{{bodyHtml}}</main>{{scriptTag}}</body>
             </html>
             """);
     }

@@ -40,6 +40,35 @@ public sealed class AccountActivator(Database database, TimeProvider time)
         }, cancellationToken);
     }
 
+    /// <summary>
+    /// What following the link would do, changing nothing: the settled outcome (missing, unknown,
+    /// expired, already active), or null with the account's language when the token can activate.
+    /// </summary>
+    public async Task<(ActivationOutcome? Settled, string Language)> PeekAsync(string? token, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(token))
+        {
+            return (ActivationOutcome.Missing, Languages.Default);
+        }
+
+        if (!AccountTokens.TryHash(token, out var hash))
+        {
+            return (ActivationOutcome.Malformed, Languages.Default);
+        }
+
+        return await database.ReadAsync(async session =>
+        {
+            var state = await session.Tokens.FindAsync(hash, TokenPurpose.Activation);
+            if (Decide(state, time.GetUtcNow()) is { } settled)
+            {
+                return ((ActivationOutcome?)settled, Languages.Default);
+            }
+
+            var user = await session.Users.FindAsync(state!.UserId);
+            return (null, user?.Language ?? Languages.Default);
+        }, cancellationToken);
+    }
+
     /// <summary>The outcome when it is settled without a write; null when the token can activate.</summary>
     private static ActivationOutcome? Decide(TokenState? state, DateTimeOffset now) => state switch
     {

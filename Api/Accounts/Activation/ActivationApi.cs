@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Net;
 using Accounts.Api.Infrastructure;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.ModelBinding;
@@ -35,6 +36,9 @@ public static class ActivationApi
     /// <summary>The mailed link is built from this endpoint name, never by string concatenation.</summary>
     public const string EndpointName = "ActivateAccount";
 
+    /// <summary>The confirmation page's form posts to this endpoint.</summary>
+    public const string FormEndpointName = "ActivateAccountFromForm";
+
     public static IEndpointRouteBuilder MapActivation(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/activate").WithTags("Accounts");
@@ -43,8 +47,11 @@ public static class ActivationApi
             .WithName(EndpointName)
             .WithSummary("Activate an account from the mailed link")
             .WithDescription(
-                "JSON for API clients. A browser (Accept prefers text/html) is redirected with 303 to "
-                + "Activation:RedirectUrl?status=activated|already_active|expired|invalid, or shown a small HTML page when none is configured.")
+                "JSON, and the activation, for a request whose Accept names application/json. Any other GET (a browser, a mail "
+                + "scanner, no Accept) changes nothing: a link that can activate shows a small page, in the account's language, whose "
+                + "one Activate button posts the token back (a plain form, no script); a link that cannot is answered as the form post "
+                + "would be: 303 to Activation:RedirectUrl?status=already_active|expired|invalid, or a small HTML page. With "
+                + "Activation:ConfirmInBrowser false, a browser's GET activates at once instead.")
             .Produces<ActivationResponse>()
             .Produces(StatusCodes.Status303SeeOther)
             .Produces<string>(StatusCodes.Status200OK, "text/html")
@@ -53,10 +60,21 @@ public static class ActivationApi
             .WithProblem(StatusCodes.Status410Gone, AccountErrors.TokenExpired)
             .WithProblem(StatusCodes.Status503ServiceUnavailable, ProblemCodes.StorageUnavailable);
 
+        // The confirmation page's form: routed here by its Content-Type, answered for a browser. Any
+        // other request, one with no or a malformed Content-Type too, goes to the JSON endpoint (order 0).
+        group.MapPost("", ActivateFromForm)
+            .WithName(FormEndpointName)
+            .WithOrder(1)
+            .Accepts<ActivateRequest>("application/x-www-form-urlencoded")
+            .ExcludeFromDescription();
+
         group.MapPost("", ActivateFromBody)
             .WithName("ActivateAccountFromBody")
             .WithSummary("Activate an account with a token an SPA received")
-            .WithDescription("For an SPA whose own page the mailed link opens (Activation:LinkUrl): it posts the token from its URL here.")
+            .WithDescription(
+                "For an SPA whose own page the mailed link opens (Activation:LinkUrl): it posts the token from its URL here. The "
+                + "confirmation page GET /activate shows posts its form here too (application/x-www-form-urlencoded, token=…), and is "
+                + "answered as a browser: 303 to Activation:RedirectUrl?status=…, or the result page.")
             .Accepts<ActivateRequest>("application/json")
             .Produces<ActivationResponse>()
             .WithProblem(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed, ProblemCodes.InvalidJson, ProblemCodes.BadRequest)
@@ -70,12 +88,61 @@ public static class ActivationApi
     }
 
     public static async Task<IResult> ActivateFromLink(
-        string? token, HttpContext context, AccountActivator activator, IOptions<ActivationOptions> options)
+        string? token, HttpContext context, AccountActivator activator, LinkGenerator links, IOptions<ActivationOptions> options)
     {
+        var (request, settings, cancellationToken) = (context.Request, options.Value, context.RequestAborted);
+        if (!settings.ConfirmInBrowser || NamesJson(request))
+        {
+            var outcome = await activator.ActivateAsync(token, cancellationToken);
+            return !NamesJson(request) && PrefersHtml(request)
+                ? BrowserResult(outcome, settings, Languages.FromRequest(request))
+                : JsonResult(outcome);
+        }
+
+        // A browser or a mail scanner: nothing changes until a person presses the button.
+        var (settled, language) = await activator.PeekAsync(token, cancellationToken);
+        if (settled is { } answer)
+        {
+            return BrowserResult(answer, settings, Languages.FromRequest(request));
+        }
+
+        var action = links.GetPathByName(context, FormEndpointName, values: null)
+            ?? throw new InvalidOperationException($"No endpoint named {FormEndpointName}.");
+        return ConfirmPage(token!, language, action);
+    }
+
+    public static async Task<IResult> ActivateFromForm(HttpContext context, AccountActivator activator, IOptions<ActivationOptions> options)
+    {
+        string? token;
+        try
+        {
+            token = (await context.Request.ReadFormAsync(context.RequestAborted))["token"].ToString();
+        }
+        catch (InvalidDataException)
+        {
+            token = null; // a body that is not a form: answered as an incomplete link
+        }
+
+        // The result speaks the account's language, as its page did, when the token names one.
+        var (settled, language) = await activator.PeekAsync(token, context.RequestAborted);
         var outcome = await activator.ActivateAsync(token, context.RequestAborted);
-        return PrefersHtml(context.Request)
-            ? BrowserResult(outcome, options.Value, Languages.FromRequest(context.Request))
-            : JsonResult(outcome);
+        return BrowserResult(outcome, options.Value, settled is null ? language : Languages.FromRequest(context.Request));
+    }
+
+    /// <summary>The page a link opens in a browser: one button, a plain form that posts the token.</summary>
+    private static HtmlPage ConfirmPage(string token, string language, string action)
+    {
+        var (title, message, button) = language == Languages.SimplifiedChinese
+            ? ("激活您的账户", "请点击下面的按钮激活账户。", "激活账户")
+            : ("Activate your account", "Press the button to activate your account.", "Activate");
+        return new HtmlPage(StatusCodes.Status200OK, language, title, $"""
+            <h1>{WebUtility.HtmlEncode(title)}</h1>
+            <p>{WebUtility.HtmlEncode(message)}</p>
+            <form method="post" action="{WebUtility.HtmlEncode(action)}">
+            <input type="hidden" name="token" value="{WebUtility.HtmlEncode(token)}">
+            <button type="submit">{WebUtility.HtmlEncode(button)}</button>
+            </form>
+            """);
     }
 
     // The contract requires the body; one left out is bound as null (EmptyBodyBehavior.Allow) and
@@ -129,6 +196,12 @@ public static class ActivationApi
         };
         return HtmlPage.Message(code, language, title, message);
     }
+
+    /// <summary>True when the request's Accept names JSON (<c>application/json</c> or a <c>+json</c> type) with a quality above 0.</summary>
+    internal static bool NamesJson(HttpRequest request) =>
+        request.GetTypedHeaders().Accept.Any(a => a.Quality is not 0
+            && (a.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+                || a.MediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase)));
 
     /// <summary>True when the client ranks HTML above JSON, as a browser following a link does.</summary>
     internal static bool PrefersHtml(HttpRequest request)

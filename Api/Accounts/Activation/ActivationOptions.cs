@@ -20,6 +20,13 @@ public sealed class ActivationOptions
     /// <summary>When set, mailed links point to this SPA page with <c>?token=…</c>, and the page POSTs the token.</summary>
     public string? LinkUrl { get; set; }
 
+    /// <summary>
+    /// When true (the default), a mailed link opened by anything but a JSON client (a browser, a mail
+    /// scanner) shows a page with an Activate button, and only that button's POST activates; false
+    /// brings back one-click activation for browsers.
+    /// </summary>
+    public bool ConfirmInBrowser { get; set; } = true;
+
     internal sealed class Validator : IValidateOptions<ActivationOptions>
     {
         public ValidateOptionsResult Validate(string? name, ActivationOptions options)

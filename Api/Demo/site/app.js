@@ -59,6 +59,9 @@
     'checkMail.signIn': 'Go to sign in',
     'activated.title': 'Account activation',
     'activated.checking': 'Checking the link…',
+    'activated.confirm.heading': 'Activate your account',
+    'activated.confirm.message': 'Press the button to activate your account.',
+    'activated.confirm': 'Activate my account',
     'activated.activated.heading': 'Account activated',
     'activated.activated.message': 'Your account is active. You can sign in now.',
     'activated.already_active.heading': 'Already active',
@@ -115,6 +118,9 @@
     'checkMail.signIn': '前往登录',
     'activated.title': '账户激活',
     'activated.checking': '正在检查链接…',
+    'activated.confirm.heading': '激活您的账户',
+    'activated.confirm.message': '请点击下面的按钮激活账户。',
+    'activated.confirm': '激活我的账户',
     'activated.activated.heading': '账户已激活',
     'activated.activated.message': '您的账户已经激活，现在可以登录了。',
     'activated.already_active.heading': '账户早已激活',
@@ -361,39 +367,53 @@
    */
   function isActivationStatus(status) { return status !== null && activationStatuses.includes(status); }
 
-  async function activatedPage() {
+  function activatedPage() {
     const params = new URLSearchParams(location.search);
-    /** @type {string | null} */
-    let status = params.get('status');
     const token = params.get('token');
-    if (token) {
-      // Activation:LinkUrl points here: POST the token, then drop it from the address bar and history.
-      history.replaceState(null, '', location.pathname);
-      const result = await api('post', '/activate', { body: { token } });
-      if (!result.ok && result.status === 0) {
-        setText('activation-message', describe(result));
-        return;
-      }
-      status = result.ok ? result.data.status : result.data && result.data.code === 'token_expired' ? 'expired' : 'invalid';
-    }
-    const shown = isActivationStatus(status) ? status : 'invalid';
-    document.body.dataset.status = shown;
-    setText('activation-heading', t(`activated.${shown}.heading`));
-    setText('activation-message', t(`activated.${shown}.message`));
-    show('activation-sign-in', shown === 'activated' || shown === 'already_active');
-    show('resend-form', shown === 'expired');
 
-    const form = formById('resend-form');
-    onSubmit(form, async () => {
-      const result = await api('post', '/activation/resend', { body: { email: value(form, 'email') } });
+    /** @param {string | null} status */
+    const showStatus = (status) => {
+      const shown = isActivationStatus(status) ? status : 'invalid';
+      document.body.dataset.status = shown;
+      setText('activation-heading', t(`activated.${shown}.heading`));
+      setText('activation-message', t(`activated.${shown}.message`));
+      show('activation-sign-in', shown === 'activated' || shown === 'already_active');
+      show('resend-form', shown === 'expired');
+    };
+
+    const resend = formById('resend-form');
+    onSubmit(resend, async () => {
+      const result = await api('post', '/activation/resend', { body: { email: value(resend, 'email') } });
       if (result.ok) {
         show('resend-form', false);
         show('resend-done', true);
       } else if (result.status === 400 && result.data && result.data.errors) {
-        showFieldErrors(form, result.data.errors);
+        showFieldErrors(resend, result.data.errors);
       } else {
-        showFormError(form, describe(result));
+        showFormError(resend, describe(result));
       }
+    });
+
+    if (!token) {
+      showStatus(params.get('status'));
+      return;
+    }
+
+    // Activation:LinkUrl points here. Drop the token from the address bar and history, and activate
+    // only when the person presses the button: a mail scanner that runs the page activates nothing.
+    history.replaceState(null, '', location.pathname);
+    setText('activation-heading', t('activated.confirm.heading'));
+    setText('activation-message', t('activated.confirm.message'));
+    show('activate-form', true);
+    const confirm = formById('activate-form');
+    onSubmit(confirm, async () => {
+      const result = await api('post', '/activate', { body: { token } });
+      if (!result.ok && (result.status === 0 || result.status === 429 || result.status >= 500)) {
+        showFormError(confirm, describe(result));
+        return;
+      }
+      show('activate-form', false);
+      showStatus(result.ok ? result.data.status : result.data && result.data.code === 'token_expired' ? 'expired' : 'invalid');
     });
   }
 

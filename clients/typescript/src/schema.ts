@@ -113,13 +113,13 @@ export interface paths {
         };
         /**
          * Activate an account from the mailed link
-         * @description JSON for API clients. A browser (Accept prefers text/html) is redirected with 303 to Activation:RedirectUrl?status=activated|already_active|expired|invalid, or shown a small HTML page when none is configured.
+         * @description JSON, and the activation, for a request whose Accept names application/json. Any other GET (a browser, a mail scanner, no Accept) changes nothing: a link that can activate shows a small page, in the account's language, whose one Activate button posts the token back (a plain form, no script); a link that cannot is answered as the form post would be: 303 to Activation:RedirectUrl?status=already_active|expired|invalid, or a small HTML page. With Activation:ConfirmInBrowser false, a browser's GET activates at once instead.
          */
         get: operations["ActivateAccount"];
         put?: never;
         /**
          * Activate an account with a token an SPA received
-         * @description For an SPA whose own page the mailed link opens (Activation:LinkUrl): it posts the token from its URL here.
+         * @description For an SPA whose own page the mailed link opens (Activation:LinkUrl): it posts the token from its URL here. The confirmation page GET /activate shows posts its form here too (application/x-www-form-urlencoded, token=…), and is answered as a browser: 303 to Activation:RedirectUrl?status=…, or the result page.
          */
         post: operations["ActivateAccountFromBody"];
         delete?: never;
