@@ -124,7 +124,7 @@ public sealed class DemoBrowserTests(BrowserFixture browser)
         await Expect(page).ToHaveURLAsync(Url(app, "demo/activated.html?status=expired"));
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Link expired" })).ToBeVisibleAsync();
         await Expect(page.Locator("#activation-sign-in")).ToBeHiddenAsync();
-        await page.GetByLabel("Email").FillAsync("bob@example.com");
+        await page.Locator("#resend-form").GetByLabel("Email").FillAsync("bob@example.com");
         await BrowserFixture.ScreenshotAsync(page, "demo-link-expired");
         await page.GetByRole(AriaRole.Button, new() { Name = "Send a new link" }).ClickAsync();
         await Expect(page.Locator("#resend-done")).ToBeVisibleAsync();
@@ -170,6 +170,44 @@ public sealed class DemoBrowserTests(BrowserFixture browser)
         await BrowserFixture.ScreenshotAsync(page, "demo-activated-from-link-url");
         var me = await app.Client.PostAsJsonAsync("/login", new { login = "carol", password = TestData.StrongPassword });
         Assert.Equal(HttpStatusCode.OK, me.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_code_from_the_mail_typed_into_the_demo_activates_after_registration_or_on_the_activation_page()
+    {
+        await using var app = StartDemoApp(out var smtp);
+        await using var context = await browser.NewContextAsync("en-US");
+        var page = await context.NewPageAsync();
+
+        await page.GotoAsync(Url(app, "demo/"));
+        await page.GetByLabel("Username").FillAsync("dana");
+        await page.GetByLabel("Email").FillAsync("dana@example.com");
+        await page.GetByLabel("Password", new() { Exact = true }).FillAsync(TestData.StrongPassword);
+        await page.GetByLabel("Confirm password").FillAsync(TestData.StrongPassword);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create account" }).ClickAsync();
+        var mail = await smtp.WaitForMailAsync("dana@example.com");
+        var wrong = mail.Code == "000000" ? "000001" : "000000";
+
+        var code = page.GetByLabel("Enter the 6-digit code we sent");
+        await code.FillAsync(wrong);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Activate", Exact = true }).ClickAsync();
+        await Expect(page.Locator("#code-error")).ToHaveTextAsync("This code is not valid. Check it, or ask for a new mail.");
+        await code.FillAsync(mail.Code);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Activate", Exact = true }).ClickAsync();
+        await Expect(page.Locator("#code-done")).ToHaveTextAsync("Your account is active. You can sign in now.");
+        await BrowserFixture.ScreenshotAsync(page, "demo-code-activated");
+        Assert.Equal("active", await app.ScalarAsync<string>("SELECT status FROM users WHERE username = 'dana';"));
+
+        // On another device: the activation page alone, the address and the code typed in.
+        Assert.Equal(HttpStatusCode.Accepted, (await app.RegisterAsync("erin", "erin@example.com")).StatusCode);
+        var second = await smtp.WaitForMailAsync("erin@example.com");
+        await page.GotoAsync(Url(app, "demo/activated.html"));
+        var form = page.Locator("#code-form");
+        await form.GetByLabel("Email").FillAsync("erin@example.com");
+        await form.GetByLabel("Code").FillAsync(second.Code);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Activate", Exact = true }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Account activated" })).ToBeVisibleAsync();
+        Assert.Equal("active", await app.ScalarAsync<string>("SELECT status FROM users WHERE username = 'erin';"));
     }
 
     /// <summary>The app on a known port, so links and the activation redirect point at it, with the demo on.</summary>

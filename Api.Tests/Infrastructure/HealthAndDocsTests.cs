@@ -54,13 +54,13 @@ public sealed class HealthAndDocsTests
         var paths = document.GetProperty("paths");
         Assert.Equal(["202", "400", "409", "413", "415", "429", "503"], Responses(paths, "/register", "post"));
         Assert.Equal(["200", "303", "400", "404", "410", "503"], Responses(paths, "/activate", "get"));
-        Assert.Equal(["200", "400", "404", "410", "413", "415", "503"], Responses(paths, "/activate", "post"));
+        Assert.Equal(["200", "400", "404", "410", "413", "415", "429", "503"], Responses(paths, "/activate", "post"));
         Assert.Equal(["202", "400", "413", "415", "429", "503"], Responses(paths, "/activation/resend", "post"));
         Assert.Equal(["200", "400", "401", "403", "413", "415", "429", "503"], Responses(paths, "/login", "post"));
         Assert.Equal(["200", "401", "503"], Responses(paths, "/me", "get"));
         Assert.Equal(["204", "400", "401", "403", "413", "415", "429", "503"], Responses(paths, "/me/password", "post"));
         Assert.Equal(["202", "400", "413", "415", "429", "503"], Responses(paths, "/password/forgot", "post"));
-        Assert.Equal(["204", "400", "404", "410", "413", "415", "503"], Responses(paths, "/password/reset", "post"));
+        Assert.Equal(["204", "400", "404", "410", "413", "415", "429", "503"], Responses(paths, "/password/reset", "post"));
         Assert.Equal(["200"], Responses(paths, "/password/reset", "get"));
         Assert.Equal("Bearer", paths.GetProperty("/me").GetProperty("get").GetProperty("security")[0].EnumerateObject().Single().Name);
         Assert.Equal("Bearer", paths.GetProperty("/me/password").GetProperty("post").GetProperty("security")[0].EnumerateObject().Single().Name);

@@ -28,6 +28,18 @@ public sealed partial class ReceivedMail
         }
     }
 
+    /// <summary>The 6-digit code the plain-text body gives after its link.</summary>
+    public string Code
+    {
+        get
+        {
+            var afterLink = TextBody[(TextBody.IndexOf(Link.AbsoluteUri, StringComparison.Ordinal) + Link.AbsoluteUri.Length)..];
+            var match = System.Text.RegularExpressions.Regex.Match(afterLink, @"(?<!\d)\d{6}(?!\d)");
+            Assert.True(match.Success, $"No code in the mail:\n{TextBody}");
+            return match.Value;
+        }
+    }
+
     /// <summary>The <c>token</c> query parameter of <see cref="Link"/>.</summary>
     public string Token => Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(Link.Query)["token"].ToString();
 }

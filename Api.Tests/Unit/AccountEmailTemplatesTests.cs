@@ -17,14 +17,18 @@ public sealed class AccountEmailTemplatesTests
 
         foreach (var mail in new[]
         {
-            templates.Activation(language, "alice", Link, TimeSpan.FromDays(1)),
-            templates.PasswordReset(language, "alice", Link, TimeSpan.FromHours(1)),
+            templates.Activation(language, "alice", Link, "042917", TimeSpan.FromDays(1)),
+            templates.PasswordReset(language, "alice", Link, "042917", TimeSpan.FromHours(1)),
         })
         {
             Assert.Contains(Link.AbsoluteUri, mail.TextBody);
             Assert.Contains("https://accounts.example.test/activate?token=abc&amp;x=1", mail.HtmlBody);
             Assert.Contains("<!DOCTYPE html>", mail.HtmlBody);
             Assert.Equal(Link, mail.ActionUrl);
+            Assert.Contains("042917", mail.TextBody);
+            Assert.Contains(">042917</p>", mail.HtmlBody);
+            // The link comes first in the text: the first http… in it is the link.
+            Assert.True(mail.TextBody.IndexOf("http", StringComparison.Ordinal) < mail.TextBody.IndexOf("042917", StringComparison.Ordinal));
             Assert.DoesNotContain("{{", mail.TextBody + mail.HtmlBody + mail.Subject);
         }
 
@@ -41,15 +45,15 @@ public sealed class AccountEmailTemplatesTests
     {
         var templates = Templates();
 
-        Assert.Equal("激活您的Acme账户", templates.Activation("zh-CN", "alice", Link, TimeSpan.FromDays(1)).Subject);
-        Assert.Equal("Activate your Acme account", templates.Activation("fr", "alice", Link, TimeSpan.FromDays(1)).Subject);
-        Assert.Contains("24 hours", templates.Activation("en", "alice", Link, TimeSpan.FromDays(1)).TextBody);
+        Assert.Equal("激活您的Acme账户", templates.Activation("zh-CN", "alice", Link, "042917", TimeSpan.FromDays(1)).Subject);
+        Assert.Equal("Activate your Acme account", templates.Activation("fr", "alice", Link, "042917", TimeSpan.FromDays(1)).Subject);
+        Assert.Contains("24 hours", templates.Activation("en", "alice", Link, "042917", TimeSpan.FromDays(1)).TextBody);
     }
 
     [Fact]
     public void User_supplied_values_are_html_encoded_in_the_html_part()
     {
-        var mail = Templates().Activation("en", "<b>x</b>", Link, TimeSpan.FromDays(1));
+        var mail = Templates().Activation("en", "<b>x</b>", Link, "042917", TimeSpan.FromDays(1));
 
         Assert.Contains("&lt;b&gt;x&lt;/b&gt;", mail.HtmlBody);
         Assert.DoesNotContain("<b>x</b>", mail.HtmlBody);

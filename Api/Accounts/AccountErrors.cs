@@ -29,4 +29,7 @@ public static class AccountErrors
 
     /// <summary>403: a signed-in request's password (the current one, to change it) is wrong.</summary>
     public const string WrongPassword = "wrong_password";
+
+    /// <summary>400: a code that does not open anything: wrong, for an unknown address, or used up by too many tries, alike.</summary>
+    public const string CodeInvalid = "code_invalid";
 }

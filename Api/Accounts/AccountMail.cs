@@ -69,11 +69,12 @@ public sealed class AccountEmailTemplates(IOptions<EmailOptions> options)
     private readonly EmailTemplates _templates = new(
         typeof(AccountEmailTemplates).Assembly, "Accounts/Templates/", options.Value.ProductName, options.Value.SupportAddress);
 
-    public EmailContent Activation(string language, string username, Uri link, TimeSpan lifetime) =>
+    public EmailContent Activation(string language, string username, Uri link, string code, TimeSpan lifetime) =>
         _templates.Render(ActivationEmailComposer.Kind, language, new Dictionary<string, string>
         {
             ["username"] = username,
             ["link"] = link.AbsoluteUri,
+            ["code"] = code,
             ["hours"] = Math.Round(lifetime.TotalHours).ToString(CultureInfo.InvariantCulture),
         }, link);
 
@@ -83,11 +84,12 @@ public sealed class AccountEmailTemplates(IOptions<EmailOptions> options)
     public EmailContent PasswordChanged(string language, string username) =>
         _templates.Render(PasswordChangedEmailComposer.Kind, language, new Dictionary<string, string> { ["username"] = username });
 
-    public EmailContent PasswordReset(string language, string username, Uri link, TimeSpan lifetime) =>
+    public EmailContent PasswordReset(string language, string username, Uri link, string code, TimeSpan lifetime) =>
         _templates.Render(PasswordResetEmailComposer.Kind, language, new Dictionary<string, string>
         {
             ["username"] = username,
             ["link"] = link.AbsoluteUri,
+            ["code"] = code,
             ["minutes"] = Math.Round(lifetime.TotalMinutes).ToString(CultureInfo.InvariantCulture),
         }, link);
 }

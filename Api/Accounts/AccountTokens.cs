@@ -41,6 +41,26 @@ public static class AccountTokens
     }
 }
 
+/// <summary>
+/// The 6-digit code mailed beside a link: made with it, stored only as SHA-256 over the token's
+/// hash and the code (so equal codes of two links never hash alike), and tied to the account's
+/// address. A code is short, so tries are counted (<see cref="AccountTokenStore.CountCodeAttemptAsync"/>).
+/// </summary>
+public static class AccountCodes
+{
+    public const int Length = 6;
+
+    public static string Create() => RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>True when <paramref name="code"/> is six ASCII digits.</summary>
+    public static bool IsWellFormed(string? code) => code is { Length: Length } && code.All(char.IsAsciiDigit);
+
+    public static byte[] Hash(byte[] tokenHash, string code) => SHA256.HashData([.. tokenHash, .. System.Text.Encoding.ASCII.GetBytes(code)]);
+}
+
+/// <summary>A link's token and its code, as mailed; neither is stored.</summary>
+public sealed record IssuedToken(string Token, string Code);
+
 /// <summary>What a token may do; a token of one purpose is never accepted for another.</summary>
 public static class TokenPurpose
 {
@@ -64,22 +84,76 @@ public sealed class TokenState
 public sealed class AccountTokenStore(DbSession session)
 {
     /// <summary>
-    /// Makes a new token for <paramref name="userId"/> and stores its hash. Every earlier unused
-    /// token of the same purpose ends now, so only the newest link works.
+    /// Makes a new token and code for <paramref name="user"/> and stores their hashes. Every earlier
+    /// unused token of the same purpose ends now, so only the newest link and code work, and the
+    /// wrong codes counted against the address start again from none.
     /// </summary>
-    /// <returns>The raw token, for the mail; it is stored nowhere.</returns>
-    public async Task<string> IssueAsync(Guid userId, string purpose, TimeSpan lifetime, DateTimeOffset now)
+    /// <returns>The raw token and code, for the mail; they are stored nowhere.</returns>
+    public async Task<IssuedToken> IssueAsync(User user, string purpose, TimeSpan lifetime, DateTimeOffset now)
     {
         const string sql = """
             UPDATE account_tokens SET expires_at = @Now
             WHERE user_id = @UserId AND purpose = @Purpose AND consumed_at IS NULL AND expires_at > @Now;
-            INSERT INTO account_tokens (token_hash, user_id, purpose, created_at, expires_at)
-            VALUES (@Hash, @UserId, @Purpose, @Now, @ExpiresAt);
+            INSERT INTO account_tokens (token_hash, user_id, purpose, created_at, expires_at, code_hash)
+            VALUES (@Hash, @UserId, @Purpose, @Now, @ExpiresAt, @CodeHash);
+            DELETE FROM code_failures WHERE purpose = @Purpose AND email_key = @EmailKey;
             """;
         var (token, hash) = AccountTokens.Create();
-        await session.ExecuteAsync(sql, new { Hash = hash, UserId = userId, Purpose = purpose, Now = now, ExpiresAt = now + lifetime });
-        return token;
+        var code = AccountCodes.Create();
+        await session.ExecuteAsync(sql, new
+        {
+            Hash = hash,
+            UserId = user.Id,
+            Purpose = purpose,
+            Now = now,
+            ExpiresAt = now + lifetime,
+            CodeHash = AccountCodes.Hash(hash, code),
+            EmailKey = Normalization.Key(user.Email),
+        });
+        return new IssuedToken(token, code);
     }
+
+    /// <summary>
+    /// The token hash of <paramref name="userId"/>'s newest <paramref name="purpose"/> link when
+    /// <paramref name="code"/> is its code (used or expired ones included, for the caller to
+    /// decide); null otherwise.
+    /// </summary>
+    public async Task<byte[]?> FindByCodeAsync(Guid userId, string purpose, string code)
+    {
+        const string sql = """
+            SELECT token_hash AS TokenHash, code_hash AS CodeHash FROM account_tokens
+            WHERE user_id = @UserId AND purpose = @Purpose AND code_hash IS NOT NULL
+            ORDER BY created_at DESC LIMIT 1;
+            """;
+        var newest = await session.QuerySingleOrDefaultAsync<CodeRow>(sql, new { UserId = userId, Purpose = purpose });
+        return newest is { } row && CryptographicOperations.FixedTimeEquals(row.CodeHash, AccountCodes.Hash(row.TokenHash, code))
+            ? row.TokenHash
+            : null;
+    }
+
+    private sealed class CodeRow
+    {
+        public byte[] TokenHash { get; init; } = [];
+
+        public byte[] CodeHash { get; init; } = [];
+    }
+
+    /// <summary>Counts a try of a <paramref name="purpose"/> code for the address, known or not, in one atomic upsert; returns the tries since its newest code.</summary>
+    public Task<long> CountCodeAttemptAsync(string purpose, string email)
+    {
+        const string sql = """
+            INSERT INTO code_failures (purpose, email_key, failures) VALUES (@Purpose, @EmailKey, 1)
+            ON CONFLICT (purpose, email_key) DO UPDATE SET failures = code_failures.failures + 1
+            RETURNING failures;
+            """;
+        return session.ScalarAsync<long>(sql, new { Purpose = purpose, EmailKey = Normalization.Key(email) });
+    }
+
+    /// <summary>Forgets the tries counted against the address (a right code was given).</summary>
+    public Task<int> ClearCodeAttemptsAsync(string purpose, string email) =>
+        session.ExecuteAsync(
+            "DELETE FROM code_failures WHERE purpose = @Purpose AND email_key = @EmailKey;",
+            new { Purpose = purpose, EmailKey = Normalization.Key(email) });
 
     /// <summary>Ends every unused token of <paramref name="purpose"/> for the user (after a password change, say).</summary>
     public Task<int> EndAllAsync(Guid userId, string purpose, DateTimeOffset now)

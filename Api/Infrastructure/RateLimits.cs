@@ -28,6 +28,12 @@ public sealed class RateLimitingOptions
     /// <summary><c>POST /password/forgot</c> per client IP per window.</summary>
     public int ForgotPassword { get; set; } = 5;
 
+    /// <summary>
+    /// <c>POST /activate</c> and <c>POST /password/reset</c>, the endpoints that take a typed code,
+    /// per client IP per window: a code is short, so guessing across many addresses is held back here.
+    /// </summary>
+    public int Codes { get; set; } = 30;
+
     internal sealed class Validator : IValidateOptions<RateLimitingOptions>
     {
         public ValidateOptionsResult Validate(string? name, RateLimitingOptions options)
@@ -40,7 +46,7 @@ public sealed class RateLimitingOptions
 
             foreach (var (key, value) in new[]
             {
-                ("Register", options.Register), ("Login", options.Login), ("Resend", options.Resend), ("ForgotPassword", options.ForgotPassword),
+                ("Register", options.Register), ("Login", options.Login), ("Resend", options.Resend), ("ForgotPassword", options.ForgotPassword), ("Codes", options.Codes),
             })
             {
                 if (value < 1)
@@ -65,6 +71,7 @@ public static class RateLimits
     public const string Login = "login";
     public const string Resend = "resend";
     public const string ForgotPassword = "forgot-password";
+    public const string Codes = "codes";
 
     public static IServiceCollection AddApiRateLimiting(this IServiceCollection services)
     {
@@ -79,6 +86,7 @@ public static class RateLimits
             AddPolicy(limiter, Login, options, options.Login);
             AddPolicy(limiter, Resend, options, options.Resend);
             AddPolicy(limiter, ForgotPassword, options, options.ForgotPassword);
+            AddPolicy(limiter, Codes, options, options.Codes);
         });
         return services;
     }

@@ -85,6 +85,18 @@ public static class Migrations
         ) STRICT;
         INSERT INTO storage_probe (id, probes) VALUES (1, 0);
         """,
+
+        // 6: a 6-digit code beside each link (only its hash, salted with the token's), and wrong
+        // codes counted per purpose and address, known or not, until a new code is issued.
+        """
+        ALTER TABLE account_tokens ADD COLUMN code_hash BLOB NULL;
+        CREATE TABLE code_failures (
+            purpose   TEXT    NOT NULL,
+            email_key TEXT    NOT NULL,
+            failures  INTEGER NOT NULL,
+            PRIMARY KEY (purpose, email_key)
+        ) STRICT, WITHOUT ROWID;
+        """,
     ];
 
     /// <summary>
@@ -156,6 +168,17 @@ public static class Migrations
             probes bigint  NOT NULL
         );
         INSERT INTO storage_probe (id, probes) VALUES (1, 0);
+        """,
+
+        // 3: codes beside links, and wrong codes counted (SQLite's 6).
+        """
+        ALTER TABLE account_tokens ADD COLUMN code_hash bytea NULL;
+        CREATE TABLE code_failures (
+            purpose   text   NOT NULL,
+            email_key text   NOT NULL,
+            failures  bigint NOT NULL,
+            PRIMARY KEY (purpose, email_key)
+        );
         """,
     ];
 

@@ -1,10 +1,21 @@
 using Accounts.Api.Storage;
+using Microsoft.Extensions.Options;
 
 namespace Accounts.Api.Accounts;
 
 /// <summary>Decides what a token does and, when it activates, commits before answering.</summary>
-public sealed class AccountActivator(Database database, TimeProvider time)
+public sealed class AccountActivator(Database database, TimeProvider time, IOptions<ActivationOptions> options)
 {
+    /// <summary>
+    /// With the 6-digit code mailed to <paramref name="email"/>: as the link would, or
+    /// <see cref="ActivationOutcome.CodeInvalid"/> for a wrong code, an unknown address and a code
+    /// used up by <c>Activation:MaxCodeAttempts</c> tries alike.
+    /// </summary>
+    public async Task<ActivationOutcome> ActivateWithCodeAsync(string email, string code, CancellationToken cancellationToken) =>
+        await AccountCodeCheck.FindLinkAsync(database, TokenPurpose.Activation, email, code, options.Value.MaxCodeAttempts, cancellationToken) is { } hash
+            ? await ActivateAsync(hash, cancellationToken)
+            : ActivationOutcome.CodeInvalid;
+
     public async Task<ActivationOutcome> ActivateAsync(string? token, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(token))
@@ -12,11 +23,13 @@ public sealed class AccountActivator(Database database, TimeProvider time)
             return ActivationOutcome.Missing;
         }
 
-        if (!AccountTokens.TryHash(token, out var hash))
-        {
-            return ActivationOutcome.Malformed;
-        }
+        return AccountTokens.TryHash(token, out var hash)
+            ? await ActivateAsync(hash, cancellationToken)
+            : ActivationOutcome.Malformed;
+    }
 
+    private async Task<ActivationOutcome> ActivateAsync(byte[] hash, CancellationToken cancellationToken)
+    {
         // Read first, without the write gate: unknown, used and expired tokens never queue behind writers.
         var state = await database.ReadAsync(session => session.Tokens.FindAsync(hash, TokenPurpose.Activation), cancellationToken);
         var now = time.GetUtcNow();

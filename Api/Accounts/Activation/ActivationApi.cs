@@ -8,12 +8,20 @@ using Microsoft.Extensions.Options;
 
 namespace Accounts.Api.Accounts;
 
-/// <summary>A token an SPA received in its own activation page's URL.</summary>
+/// <summary>A token an SPA received in its own activation page's URL, or the address and the code a person typed.</summary>
 public sealed record ActivateRequest
 {
-    /// <summary>The 43-character token from the link.</summary>
+    /// <summary>The 43-character token from the link. Send it, or <c>email</c> and <c>code</c>.</summary>
     /// <example>q5V2mXk0c7a8J1yq3sWmP4oT9bE6uR2nL0dF8hG5kZw</example>
-    public string Token { get; init; } = "";
+    public string? Token { get; init; }
+
+    /// <summary>With <c>code</c>: the address the activation mail went to.</summary>
+    /// <example>alice@example.com</example>
+    public string? Email { get; init; }
+
+    /// <summary>With <c>email</c>: the 6-digit code from the activation mail.</summary>
+    /// <example>042917</example>
+    public string? Code { get; init; }
 }
 
 /// <summary>What following the link did.</summary>
@@ -28,6 +36,7 @@ public enum ActivationOutcome
     Malformed,
     NotFound,
     Expired,
+    CodeInvalid,
 }
 
 /// <summary><c>GET /activate?token=…</c> (the mailed link) and <c>POST /activate</c> (for an SPA).</summary>
@@ -77,7 +86,9 @@ public static class ActivationApi
                 + "answered as a browser: 303 to Activation:RedirectUrl?status=…, or the result page.")
             .Accepts<ActivateRequest>("application/json")
             .Produces<ActivationResponse>()
-            .WithProblem(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed, ProblemCodes.InvalidJson, ProblemCodes.BadRequest)
+            .WithProblem(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed, AccountErrors.CodeInvalid, ProblemCodes.InvalidJson, ProblemCodes.BadRequest)
+            .RequireRateLimiting(RateLimits.Codes)
+            .WithProblem(StatusCodes.Status429TooManyRequests, ProblemCodes.RateLimited)
             .WithProblem(StatusCodes.Status404NotFound, AccountErrors.TokenNotFound)
             .WithProblem(StatusCodes.Status410Gone, AccountErrors.TokenExpired)
             .WithProblem(StatusCodes.Status413PayloadTooLarge)
@@ -148,8 +159,43 @@ public static class ActivationApi
     // The contract requires the body; one left out is bound as null (EmptyBodyBehavior.Allow) and
     // answered as a missing token, like every other endpoint's empty body, not by the framework.
     public static async Task<IResult> ActivateFromBody(
-        [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] ActivateRequest request, AccountActivator activator, CancellationToken cancellationToken) =>
-        JsonResult(await activator.ActivateAsync(request?.Token, cancellationToken));
+        [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] ActivateRequest request, AccountActivator activator, CancellationToken cancellationToken)
+    {
+        var (token, email, code) = (request?.Token, Normalization.Clean(request?.Email), request?.Code?.Trim());
+        if (!string.IsNullOrEmpty(token) || (string.IsNullOrEmpty(email) && string.IsNullOrEmpty(code)))
+        {
+            return JsonResult(await activator.ActivateAsync(token, cancellationToken));
+        }
+
+        return CodeRequestErrors(email, code) is { } errors
+            ? Problems.Validation(errors)
+            : JsonResult(await activator.ActivateWithCodeAsync(email!, code!, cancellationToken));
+    }
+
+    /// <summary>What is wrong with an address and a code as sent (not whether they match), or null.</summary>
+    internal static Dictionary<string, string[]>? CodeRequestErrors(string? email, string? code)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrEmpty(email))
+        {
+            errors["email"] = ["Email is required with a code."];
+        }
+        else if (!EmailAddresses.IsValid(email))
+        {
+            errors["email"] = ["Email is not a valid email address."];
+        }
+
+        if (string.IsNullOrEmpty(code))
+        {
+            errors["code"] = ["Code is required with an email."];
+        }
+        else if (!AccountCodes.IsWellFormed(code))
+        {
+            errors["code"] = [$"Code must be the {AccountCodes.Length} digits from the mail."];
+        }
+
+        return errors.Count > 0 ? errors : null;
+    }
 
     private static IResult JsonResult(ActivationOutcome outcome) => outcome switch
     {
@@ -158,6 +204,7 @@ public static class ActivationApi
         ActivationOutcome.Missing => Problems.Validation("token", "Token is required."),
         ActivationOutcome.Malformed => Problems.Validation(
             "token", $"Token must be the {AccountTokens.TextLength}-character code from the activation link."),
+        ActivationOutcome.CodeInvalid => AccountCodeCheck.Invalid(),
         ActivationOutcome.Expired => Problems.Problem(StatusCodes.Status410Gone, AccountErrors.TokenExpired,
             "The activation link has expired.", "Ask for a new activation link."),
         _ => Problems.Problem(StatusCodes.Status404NotFound, AccountErrors.TokenNotFound,

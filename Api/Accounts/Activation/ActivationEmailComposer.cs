@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Accounts.Api.Accounts;
 
 /// <summary>
-/// Composes the activation mail. The token is made here, at send time, and only its hash is
+/// Composes the activation mail. The token and its 6-digit code are made here, at send time, and only its hash is
 /// stored: no raw token is ever written to the database. The link lives from this moment, and
 /// it supersedes every earlier activation link of the account: only the newest one works.
 /// </summary>
@@ -32,7 +32,7 @@ public sealed class ActivationEmailComposer(
         }
 
         var lifetime = options.Value.TokenLifetime;
-        var token = await database.WriteAsync(session => session.Tokens.IssueAsync(user.Id, TokenPurpose.Activation, lifetime, time.GetUtcNow()), cancellationToken);
-        return templates.Activation(message.Language, user.Username, links.Activation(token), lifetime);
+        var issued = await database.WriteAsync(session => session.Tokens.IssueAsync(user, TokenPurpose.Activation, lifetime, time.GetUtcNow()), cancellationToken);
+        return templates.Activation(message.Language, user.Username, links.Activation(issued.Token), issued.Code, lifetime);
     }
 }

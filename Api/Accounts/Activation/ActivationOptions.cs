@@ -27,6 +27,9 @@ public sealed class ActivationOptions
     /// </summary>
     public bool ConfirmInBrowser { get; set; } = true;
 
+    /// <summary>Tries of a code (activation, reset or email change) before it is used up; a new code starts again.</summary>
+    public int MaxCodeAttempts { get; set; } = 5;
+
     internal sealed class Validator : IValidateOptions<ActivationOptions>
     {
         public ValidateOptionsResult Validate(string? name, ActivationOptions options)
@@ -40,6 +43,11 @@ public sealed class ActivationOptions
             if (options.ResendCooldown < TimeSpan.Zero)
             {
                 failures.Add("Activation:ResendCooldown must not be negative.");
+            }
+
+            if (options.MaxCodeAttempts < 1)
+            {
+                failures.Add("Activation:MaxCodeAttempts must be at least 1.");
             }
 
             if (options.RedirectUrl is not null && !PublicUrlOptions.IsHttpUrl(options.RedirectUrl))

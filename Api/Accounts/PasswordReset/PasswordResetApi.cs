@@ -30,10 +30,15 @@ public static class PasswordResetApi
 
         group.MapPost("/reset", Reset)
             .WithName("ResetPassword")
-            .WithSummary("Set a new password with the token from the reset link")
-            .WithDescription("204 on success; outstanding reset links and every earlier bearer token stop working.")
+            .WithSummary("Set a new password with the token from the reset link, or the address and the code from the mail")
+            .WithDescription(
+                "204 on success; outstanding reset links and every earlier bearer token stop working. A wrong code, an unknown "
+                + "address and a code used up by Activation:MaxCodeAttempts tries all get the same 400 code_invalid.")
             .Accepts<ResetPasswordRequest>("application/json")
             .WithValidation<ResetPasswordRequest>()
+            .WithProblem(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed, AccountErrors.CodeInvalid, ProblemCodes.InvalidJson, ProblemCodes.BadRequest)
+            .RequireRateLimiting(RateLimits.Codes)
+            .WithProblem(StatusCodes.Status429TooManyRequests, ProblemCodes.RateLimited)
             .WithProblem(StatusCodes.Status404NotFound, AccountErrors.TokenNotFound)
             .WithProblem(StatusCodes.Status410Gone, AccountErrors.TokenExpired)
             .WithProblem(StatusCodes.Status413PayloadTooLarge)
@@ -66,14 +71,30 @@ public static class PasswordResetApi
         return TypedResults.Accepted((string?)null, AcceptedResponse.Instance);
     }
 
-    // The validation filter has run: the token is well formed and the two passwords match.
+    // The validation filter has run: the token (or the address and the code) is well formed and the two passwords match.
     public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Reset(
         [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] ResetPasswordRequest request,
         [AsParameters] AccountServices services,
         PasswordStrength strength,
+        IOptions<ActivationOptions> activation,
         CancellationToken cancellationToken)
     {
-        AccountTokens.TryHash(request.Token, out var hash);
+        byte[] hash;
+        if (request.ByCode)
+        {
+            if (await AccountCodeCheck.FindLinkAsync(
+                services.Database, TokenPurpose.PasswordReset, request.Email!, request.Code!, activation.Value.MaxCodeAttempts, cancellationToken) is not { } found)
+            {
+                return AccountCodeCheck.Invalid();
+            }
+
+            hash = found;
+        }
+        else
+        {
+            AccountTokens.TryHash(request.Token, out hash);
+        }
+
         var (state, user) = await services.Database.ReadAsync(async session =>
             await session.Tokens.FindAsync(hash, TokenPurpose.PasswordReset) is { } found
                 ? (found, await session.Users.FindAsync(found.UserId))

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 
 namespace Accounts.Api.Accounts;
 
-/// <summary>Composes the password reset mail; its token is made now and supersedes earlier reset links.</summary>
+/// <summary>Composes the password reset mail; its token and code are made now and supersede earlier reset links.</summary>
 public sealed class PasswordResetEmailComposer(
     Database database,
     AccountLinks links,
@@ -23,7 +23,7 @@ public sealed class PasswordResetEmailComposer(
         }
 
         var lifetime = options.Value.TokenLifetime;
-        var token = await database.WriteAsync(session => session.Tokens.IssueAsync(user.Id, TokenPurpose.PasswordReset, lifetime, time.GetUtcNow()), cancellationToken);
-        return templates.PasswordReset(message.Language, user.Username, links.PasswordReset(token), lifetime);
+        var issued = await database.WriteAsync(session => session.Tokens.IssueAsync(user, TokenPurpose.PasswordReset, lifetime, time.GetUtcNow()), cancellationToken);
+        return templates.PasswordReset(message.Language, user.Username, links.PasswordReset(issued.Token), issued.Code, lifetime);
     }
 }

@@ -62,6 +62,11 @@
     'activated.confirm.heading': 'Activate your account',
     'activated.confirm.message': 'Press the button to activate your account.',
     'activated.confirm': 'Activate my account',
+    'code.heading': 'Enter the 6-digit code we sent',
+    'field.code': 'Code',
+    'code.submit': 'Activate',
+    'code.invalid': 'This code is not valid. Check it, or ask for a new mail.',
+    'code.expired': 'This code has expired. Ask for a new mail.',
     'activated.activated.heading': 'Account activated',
     'activated.activated.message': 'Your account is active. You can sign in now.',
     'activated.already_active.heading': 'Already active',
@@ -121,6 +126,11 @@
     'activated.confirm.heading': '激活您的账户',
     'activated.confirm.message': '请点击下面的按钮激活账户。',
     'activated.confirm': '激活我的账户',
+    'code.heading': '输入我们发送的 6 位验证码',
+    'field.code': '验证码',
+    'code.submit': '激活',
+    'code.invalid': '验证码无效。请检查，或重新获取邮件。',
+    'code.expired': '验证码已过期，请重新获取邮件。',
     'activated.activated.heading': '账户已激活',
     'activated.activated.message': '您的账户已经激活，现在可以登录了。',
     'activated.already_active.heading': '账户早已激活',
@@ -285,7 +295,9 @@
     for (const [field, list] of Object.entries(errors)) {
       const text = list.join(' ');
       const input = form.elements.namedItem(field);
-      const el = document.getElementById(`${field}-error`);
+      // The input names its error element: two forms on a page may both have an email field.
+      const errorId = input instanceof Element ? input.getAttribute('aria-describedby') : null;
+      const el = errorId ? document.getElementById(errorId) : null;
       if (input instanceof Element && el && form.contains(el)) {
         el.textContent = text;
         el.hidden = false;
@@ -332,6 +344,29 @@
    */
   function setText(id, text) { byId(id).textContent = text; }
 
+  /**
+   * A form that activates with a typed code: POST /activate {email, code}.
+   * @param {HTMLFormElement} form
+   * @param {() => string} email
+   * @param {(status: 'activated' | 'already_active') => void} done
+   */
+  function wireCodeForm(form, email, done) {
+    onSubmit(form, async () => {
+      const result = await api('post', '/activate', { body: { email: email(), code: value(form, 'code').trim() } });
+      if (result.ok) {
+        done(result.data.status);
+      } else if (result.data && result.data.code === 'code_invalid') {
+        showFieldErrors(form, { code: [t('code.invalid')] });
+      } else if (result.data && result.data.code === 'token_expired') {
+        showFieldErrors(form, { code: [t('code.expired')] });
+      } else if (result.status === 400 && result.data && result.data.errors) {
+        showFieldErrors(form, result.data.errors);
+      } else {
+        showFormError(form, describe(result));
+      }
+    });
+  }
+
   function registerPage() {
     const form = formById('register-form');
     onSubmit(form, async () => {
@@ -345,9 +380,14 @@
         },
       });
       if (result.ok) {
-        setText('check-mail-sent', t('checkMail.sent', { email: result.data.email }));
+        const registered = result.data.email;
+        setText('check-mail-sent', t('checkMail.sent', { email: registered }));
         show('register', false);
         show('check-mail', true);
+        wireCodeForm(formById('code-form'), () => registered, () => {
+          show('code-form', false);
+          show('code-done', true);
+        });
       } else if (result.status === 400 && result.data && result.data.errors) {
         showFieldErrors(form, result.data.errors);
       } else if (result.data && result.data.code === 'username_taken') {
@@ -395,7 +435,20 @@
     });
 
     if (!token) {
-      showStatus(params.get('status'));
+      const status = params.get('status');
+      if (status === null) {
+        setText('activation-heading', t('activated.title'));
+        setText('activation-message', '');
+      } else {
+        showStatus(status);
+      }
+      // Opened without a link's answer, or with a link that failed: a typed code may still work.
+      const codeForm = formById('code-form');
+      show('code-form', status !== 'activated' && status !== 'already_active');
+      wireCodeForm(codeForm, () => value(codeForm, 'email'), (activated) => {
+        show('code-form', false);
+        showStatus(activated);
+      });
       return;
     }
 

@@ -162,8 +162,8 @@ export interface paths {
         get: operations["PasswordResetForm"];
         put?: never;
         /**
-         * Set a new password with the token from the reset link
-         * @description 204 on success; outstanding reset links and every earlier bearer token stop working.
+         * Set a new password with the token from the reset link, or the address and the code from the mail
+         * @description 204 on success; outstanding reset links and every earlier bearer token stop working. A wrong code, an unknown address and a code used up by Activation:MaxCodeAttempts tries all get the same 400 code_invalid.
          */
         post: operations["ResetPassword"];
         delete?: never;
@@ -224,13 +224,23 @@ export interface components {
              */
             status: "accepted";
         };
-        /** @description A token an SPA received in its own activation page's URL. */
+        /** @description A token an SPA received in its own activation page's URL, or the address and the code a person typed. */
         ActivateRequest: {
             /**
-             * @description The 43-character token from the link.
+             * @description The 43-character token from the link. Send it, or `email` and `code`.
              * @example q5V2mXk0c7a8J1yq3sWmP4oT9bE6uR2nL0dF8hG5kZw
              */
-            token: string;
+            token?: string | null;
+            /**
+             * @description With `code`: the address the activation mail went to.
+             * @example alice@example.com
+             */
+            email?: string | null;
+            /**
+             * @description With `email`: the 6-digit code from the activation mail.
+             * @example 042917
+             */
+            code?: string | null;
         };
         /** @description What following the link did. */
         ActivationResponse: {
@@ -334,7 +344,7 @@ export interface components {
              * @description The stable, machine-readable kind of problem.
              * @enum {string}
              */
-            code: "account_not_activated" | "bad_request" | "conflict" | "error" | "forbidden" | "gone" | "internal_error" | "invalid_credentials" | "invalid_json" | "method_not_allowed" | "not_found" | "payload_too_large" | "rate_limited" | "service_unavailable" | "storage_unavailable" | "token_expired" | "token_not_found" | "too_many_attempts" | "unauthorized" | "unsupported_media_type" | "username_taken" | "validation_failed" | "wrong_password";
+            code: "account_not_activated" | "bad_request" | "code_invalid" | "conflict" | "error" | "forbidden" | "gone" | "internal_error" | "invalid_credentials" | "invalid_json" | "method_not_allowed" | "not_found" | "payload_too_large" | "rate_limited" | "service_unavailable" | "storage_unavailable" | "token_expired" | "token_not_found" | "too_many_attempts" | "unauthorized" | "unsupported_media_type" | "username_taken" | "validation_failed" | "wrong_password";
             /** @description The request's trace id, for the logs. */
             traceId: string;
         };
@@ -378,13 +388,23 @@ export interface components {
              */
             status: "pending_activation";
         };
-        /** @description A new password, with the token from the reset link. */
+        /** @description A new password, with the token from the reset link, or the address and the code from the reset mail. */
         ResetPasswordRequest: {
             /**
-             * @description The 43-character token from the reset link.
+             * @description The 43-character token from the reset link. Send it, or `email` and `code`.
              * @example q5V2mXk0c7a8J1yq3sWmP4oT9bE6uR2nL0dF8hG5kZw
              */
-            token: string;
+            token?: string | null;
+            /**
+             * @description With `code`: the address the reset mail went to.
+             * @example alice@example.com
+             */
+            email?: string | null;
+            /**
+             * @description With `email`: the 6-digit code from the reset mail.
+             * @example 042917
+             */
+            code?: string | null;
             /**
              * @description 8–128 characters, not easily guessed (zxcvbn score 2 or more).
              * @example a new horse battery staple
@@ -1273,7 +1293,7 @@ export interface operations {
                     "application/json": components["schemas"]["ActivationResponse"];
                 };
             };
-            /** @description Bad Request: `code` `validation_failed` or `invalid_json` or `bad_request`. */
+            /** @description Bad Request: `code` `validation_failed` or `code_invalid` or `invalid_json` or `bad_request`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1295,7 +1315,7 @@ export interface operations {
                      */
                     "application/problem+json": components["schemas"]["ValidationProblem"] & {
                         /** @enum {string} */
-                        code?: "validation_failed" | "invalid_json" | "bad_request";
+                        code?: "validation_failed" | "code_invalid" | "invalid_json" | "bad_request";
                     };
                 };
             };
@@ -1380,6 +1400,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
                         code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description Too Many Requests: `code` `rate_limited`. */
+            429: {
+                headers: {
+                    /** @description How many seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "rate_limited";
                     };
                 };
             };
@@ -1586,7 +1629,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad Request: `code` `validation_failed` or `invalid_json` or `bad_request`. */
+            /** @description Bad Request: `code` `validation_failed` or `invalid_json` or `bad_request` or `code_invalid`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1608,7 +1651,7 @@ export interface operations {
                      */
                     "application/problem+json": components["schemas"]["ValidationProblem"] & {
                         /** @enum {string} */
-                        code?: "validation_failed" | "invalid_json" | "bad_request";
+                        code?: "validation_failed" | "invalid_json" | "bad_request" | "code_invalid";
                     };
                 };
             };
@@ -1693,6 +1736,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
                         code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description Too Many Requests: `code` `rate_limited`. */
+            429: {
+                headers: {
+                    /** @description How many seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "rate_limited";
                     };
                 };
             };

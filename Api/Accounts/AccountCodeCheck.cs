@@ -1,0 +1,42 @@
+using Accounts.Api.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Accounts.Api.Accounts;
+
+/// <summary>Turns a code typed by a person into the link it was mailed beside.</summary>
+public static class AccountCodeCheck
+{
+    /// <summary>
+    /// The one answer to a code that opens nothing, whatever the reason (wrong, an unknown address,
+    /// used up): a 400 naming <c>code</c>.
+    /// </summary>
+    public static ValidationProblem Invalid() =>
+        TypedResults.ValidationProblem(
+            new Dictionary<string, string[]> { ["code"] = ["The code is not valid. Check it, or ask for a new mail."] },
+            title: "The code is not valid.",
+            extensions: new Dictionary<string, object?> { ["code"] = AccountErrors.CodeInvalid });
+
+    /// <summary>
+    /// In one write, the same work whether or not the address has an account: counts the try
+    /// against the address (atomically, so tries at once are each counted), then the token hash of
+    /// the address's newest <paramref name="purpose"/> link when <paramref name="code"/> is its code
+    /// and this try is within <paramref name="maxAttempts"/>; the count then starts again. Null
+    /// otherwise, for the caller to answer <c>code_invalid</c> whatever the reason.
+    /// </summary>
+    public static Task<byte[]?> FindLinkAsync(
+        Database database, string purpose, string email, string code, int maxAttempts, CancellationToken cancellationToken) =>
+        database.WriteAsync(WriteNeeds.KeysAndLocks, async session =>
+        {
+            var attempt = await session.Tokens.CountCodeAttemptAsync(purpose, email);
+            var user = await session.Users.FindByEmailAsync(email);
+            var hash = attempt <= maxAttempts && user is not null && AccountCodes.IsWellFormed(code)
+                ? await session.Tokens.FindByCodeAsync(user.Id, purpose, code)
+                : null;
+            if (hash is not null)
+            {
+                await session.Tokens.ClearCodeAttemptsAsync(purpose, email);
+            }
+
+            return hash;
+        }, cancellationToken);
+}
