@@ -59,6 +59,9 @@ public sealed class HealthAndDocsTests
         Assert.Equal(["200", "400", "401", "403", "413", "415", "429", "503"], Responses(paths, "/login", "post"));
         Assert.Equal(["200", "401", "503"], Responses(paths, "/me", "get"));
         Assert.Equal(["204", "400", "401", "403", "413", "415", "429", "503"], Responses(paths, "/me/password", "post"));
+        Assert.Equal(["202", "400", "401", "403", "413", "415", "429", "503"], Responses(paths, "/me/email", "post"));
+        Assert.Equal(["200", "400", "404", "409", "410", "503"], Responses(paths, "/email/confirm", "get"));
+        Assert.Equal(["200", "400", "404", "409", "410", "413", "415", "429", "503"], Responses(paths, "/email/confirm", "post"));
         Assert.Equal(["202", "400", "413", "415", "429", "503"], Responses(paths, "/password/forgot", "post"));
         Assert.Equal(["204", "400", "404", "410", "413", "415", "429", "503"], Responses(paths, "/password/reset", "post"));
         Assert.Equal(["200"], Responses(paths, "/password/reset", "get"));

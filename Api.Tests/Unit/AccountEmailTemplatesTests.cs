@@ -19,6 +19,7 @@ public sealed class AccountEmailTemplatesTests
         {
             templates.Activation(language, "alice", Link, "042917", TimeSpan.FromDays(1)),
             templates.PasswordReset(language, "alice", Link, "042917", TimeSpan.FromHours(1)),
+            templates.EmailChange(language, "alice", Link, "042917", TimeSpan.FromDays(1)),
         })
         {
             Assert.Contains(Link.AbsoluteUri, mail.TextBody);
@@ -32,7 +33,11 @@ public sealed class AccountEmailTemplatesTests
             Assert.DoesNotContain("{{", mail.TextBody + mail.HtmlBody + mail.Subject);
         }
 
-        foreach (var notice in new[] { templates.AccountExists(language, "alice"), templates.PasswordChanged(language, "alice") })
+        foreach (var notice in new[]
+        {
+            templates.AccountExists(language, "alice"), templates.PasswordChanged(language, "alice"),
+            templates.EmailChangeRequested(language, "alice"), templates.EmailInUse(language, "alice"),
+        })
         {
             Assert.DoesNotContain("{{", notice.TextBody + notice.HtmlBody + notice.Subject);
             Assert.Contains("alice", notice.TextBody + notice.HtmlBody);

@@ -28,9 +28,11 @@ public static class AccountCodeCheck
         database.WriteAsync(WriteNeeds.KeysAndLocks, async session =>
         {
             var attempt = await session.Tokens.CountCodeAttemptAsync(purpose, email);
-            var user = await session.Users.FindByEmailAsync(email);
-            var hash = attempt <= maxAttempts && user is not null && AccountCodes.IsWellFormed(code)
-                ? await session.Tokens.FindByCodeAsync(user.Id, purpose, code)
+            // An email change's code is tied to the new address, which no account has yet.
+            var user = purpose == TokenPurpose.EmailChange ? null : await session.Users.FindByEmailAsync(email);
+            var hash = attempt > maxAttempts || !AccountCodes.IsWellFormed(code) ? null
+                : purpose == TokenPurpose.EmailChange ? await session.Tokens.FindByNewEmailCodeAsync(email, purpose, code)
+                : user is not null ? await session.Tokens.FindByCodeAsync(user.Id, purpose, code)
                 : null;
             if (hash is not null)
             {

@@ -32,4 +32,7 @@ public static class AccountErrors
 
     /// <summary>400: a code that does not open anything: wrong, for an unknown address, or used up by too many tries, alike.</summary>
     public const string CodeInvalid = "code_invalid";
+
+    /// <summary>409: another account took the address an email change would move to.</summary>
+    public const string EmailTaken = "email_taken";
 }

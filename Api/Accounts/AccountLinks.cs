@@ -11,6 +11,8 @@ public sealed class AccountLinks(
     IOptions<ActivationOptions> activation,
     IOptions<PasswordResetOptions> passwordReset)
 {
+    public Uri EmailChange(string token) => Build(null, EmailChangeApi.EndpointName, token);
+
     public Uri Activation(string token) => Build(activation.Value.LinkUrl, ActivationApi.EndpointName, token);
 
     public Uri PasswordReset(string token) => Build(passwordReset.Value.LinkUrl, PasswordResetApi.FormEndpointName, token);

@@ -81,6 +81,21 @@ public sealed class AccountEmailTemplates(IOptions<EmailOptions> options)
     public EmailContent AccountExists(string language, string username) =>
         _templates.Render(AccountExistsEmailComposer.Kind, language, new Dictionary<string, string> { ["username"] = username });
 
+    public EmailContent EmailChange(string language, string username, Uri link, string code, TimeSpan lifetime) =>
+        _templates.Render(EmailChangeEmailComposer.Kind, language, new Dictionary<string, string>
+        {
+            ["username"] = username,
+            ["link"] = link.AbsoluteUri,
+            ["code"] = code,
+            ["hours"] = Math.Round(lifetime.TotalHours).ToString(CultureInfo.InvariantCulture),
+        }, link);
+
+    public EmailContent EmailChangeRequested(string language, string username) =>
+        _templates.Render(EmailChangeRequestedEmailComposer.Kind, language, new Dictionary<string, string> { ["username"] = username });
+
+    public EmailContent EmailInUse(string language, string username) =>
+        _templates.Render(EmailInUseEmailComposer.Kind, language, new Dictionary<string, string> { ["username"] = username });
+
     public EmailContent PasswordChanged(string language, string username) =>
         _templates.Render(PasswordChangedEmailComposer.Kind, language, new Dictionary<string, string> { ["username"] = username });
 

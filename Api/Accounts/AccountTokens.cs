@@ -66,6 +66,7 @@ public static class TokenPurpose
 {
     public const string Activation = "activation";
     public const string PasswordReset = "password_reset";
+    public const string EmailChange = "email_change";
 }
 
 /// <summary>A token row with its account's status, as needed to decide what a link does.</summary>
@@ -78,6 +79,9 @@ public sealed class TokenState
     public DateTimeOffset? ConsumedAt { get; init; }
 
     public string UserStatus { get; init; } = "";
+
+    /// <summary>For an email-change link: the address it moves the account to.</summary>
+    public string? NewEmail { get; init; }
 }
 
 /// <summary>The <c>account_tokens</c> table, over one session (<c>session.Tokens</c>).</summary>
@@ -89,13 +93,14 @@ public sealed class AccountTokenStore(DbSession session)
     /// wrong codes counted against the address start again from none.
     /// </summary>
     /// <returns>The raw token and code, for the mail; they are stored nowhere.</returns>
-    public async Task<IssuedToken> IssueAsync(User user, string purpose, TimeSpan lifetime, DateTimeOffset now)
+    /// <param name="newEmail">For an email change: the address the link moves the account to, where the mail goes and the code is tied.</param>
+    public async Task<IssuedToken> IssueAsync(User user, string purpose, TimeSpan lifetime, DateTimeOffset now, string? newEmail = null)
     {
         const string sql = """
             UPDATE account_tokens SET expires_at = @Now
             WHERE user_id = @UserId AND purpose = @Purpose AND consumed_at IS NULL AND expires_at > @Now;
-            INSERT INTO account_tokens (token_hash, user_id, purpose, created_at, expires_at, code_hash)
-            VALUES (@Hash, @UserId, @Purpose, @Now, @ExpiresAt, @CodeHash);
+            INSERT INTO account_tokens (token_hash, user_id, purpose, created_at, expires_at, code_hash, new_email, new_email_key)
+            VALUES (@Hash, @UserId, @Purpose, @Now, @ExpiresAt, @CodeHash, @NewEmail, @NewEmailKey);
             DELETE FROM code_failures WHERE purpose = @Purpose AND email_key = @EmailKey;
             """;
         var (token, hash) = AccountTokens.Create();
@@ -108,7 +113,9 @@ public sealed class AccountTokenStore(DbSession session)
             Now = now,
             ExpiresAt = now + lifetime,
             CodeHash = AccountCodes.Hash(hash, code),
-            EmailKey = Normalization.Key(user.Email),
+            NewEmail = newEmail,
+            NewEmailKey = newEmail is null ? null : Normalization.Key(newEmail),
+            EmailKey = Normalization.Key(newEmail ?? user.Email),
         });
         return new IssuedToken(token, code);
     }
@@ -126,6 +133,23 @@ public sealed class AccountTokenStore(DbSession session)
             ORDER BY created_at DESC LIMIT 1;
             """;
         var newest = await session.QuerySingleOrDefaultAsync<CodeRow>(sql, new { UserId = userId, Purpose = purpose });
+        return newest is { } row && CryptographicOperations.FixedTimeEquals(row.CodeHash, AccountCodes.Hash(row.TokenHash, code))
+            ? row.TokenHash
+            : null;
+    }
+
+    /// <summary>
+    /// The token hash of the newest <paramref name="purpose"/> link to the new address
+    /// <paramref name="newEmail"/> (an email change) when <paramref name="code"/> is its code; null otherwise.
+    /// </summary>
+    public async Task<byte[]?> FindByNewEmailCodeAsync(string newEmail, string purpose, string code)
+    {
+        const string sql = """
+            SELECT token_hash AS TokenHash, code_hash AS CodeHash FROM account_tokens
+            WHERE new_email_key = @NewEmailKey AND purpose = @Purpose AND code_hash IS NOT NULL
+            ORDER BY created_at DESC LIMIT 1;
+            """;
+        var newest = await session.QuerySingleOrDefaultAsync<CodeRow>(sql, new { NewEmailKey = Normalization.Key(newEmail), Purpose = purpose });
         return newest is { } row && CryptographicOperations.FixedTimeEquals(row.CodeHash, AccountCodes.Hash(row.TokenHash, code))
             ? row.TokenHash
             : null;
@@ -169,13 +193,20 @@ public sealed class AccountTokenStore(DbSession session)
     public Task<TokenState?> FindAsync(byte[] hash, string purpose)
     {
         const string sql = """
-            SELECT t.user_id, t.expires_at, t.consumed_at, u.status
+            SELECT t.user_id, t.expires_at, t.consumed_at, u.status, t.new_email
             FROM account_tokens t JOIN users u ON u.id = t.user_id
             WHERE t.token_hash = @Hash AND t.purpose = @Purpose;
             """;
         return session.QueryPreparedFirstOrDefaultAsync(
             sql,
-            row => new TokenState { UserId = row.Id(0), ExpiresAt = row.Time(1), ConsumedAt = row.NullableTime(2), UserStatus = row.Text(3) },
+            row => new TokenState
+            {
+                UserId = row.Id(0),
+                ExpiresAt = row.Time(1),
+                ConsumedAt = row.NullableTime(2),
+                UserStatus = row.Text(3),
+                NewEmail = row.NullableText(4),
+            },
             ("@Hash", hash),
             ("@Purpose", purpose));
     }

@@ -15,6 +15,7 @@ public static class AccountsExtensions
         services.AddValidatedOptions<PasswordOptions, PasswordOptions.Validator>(PasswordOptions.SectionName);
         services.AddValidatedOptions<PasswordResetOptions, PasswordResetOptions.Validator>(PasswordResetOptions.SectionName);
         services.AddValidatedOptions<LoginOptions, LoginOptions.Validator>(LoginOptions.SectionName);
+        services.AddValidatedOptions<EmailChangeOptions, EmailChangeOptions.Validator>(EmailChangeOptions.SectionName);
 
         services.AddSingleton<PasswordHashing>();
         services.AddSingleton<PasswordStrength>();
@@ -23,6 +24,8 @@ public static class AccountsExtensions
         services.AddSingleton<IValidator<LoginRequest>, LoginRequestValidator>();
         services.AddSingleton<IValidator<ResetPasswordRequest>, ResetPasswordRequestValidator>();
         services.AddSingleton<IValidator<ChangePasswordRequest>, ChangePasswordRequestValidator>();
+        services.AddSingleton<IValidator<ChangeEmailRequest>, ChangeEmailRequestValidator>();
+        services.AddSingleton<EmailChanger>();
         services.AddSingleton<AccountActivator>();
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<AccountLinks>();
@@ -32,6 +35,9 @@ public static class AccountsExtensions
         services.AddKeyedScoped<IEmailComposer, AccountExistsEmailComposer>(AccountExistsEmailComposer.Kind);
         services.AddKeyedScoped<IEmailComposer, PasswordResetEmailComposer>(PasswordResetEmailComposer.Kind);
         services.AddKeyedScoped<IEmailComposer, PasswordChangedEmailComposer>(PasswordChangedEmailComposer.Kind);
+        services.AddKeyedScoped<IEmailComposer, EmailChangeEmailComposer>(EmailChangeEmailComposer.Kind);
+        services.AddKeyedScoped<IEmailComposer, EmailChangeRequestedEmailComposer>(EmailChangeRequestedEmailComposer.Kind);
+        services.AddKeyedScoped<IEmailComposer, EmailInUseEmailComposer>(EmailInUseEmailComposer.Kind);
 
         // Bearer tokens are ASP.NET Core's own, protected with Data Protection.
         services.AddAuthentication(BearerTokenDefaults.AuthenticationScheme).AddBearerToken();
@@ -42,12 +48,12 @@ public static class AccountsExtensions
         services.AddApiDocumentationOf(
             new Dictionary<string, string>
             {
-                ["Accounts"] = "Register, activate from the mailed link, sign in, read the signed-in profile, change or reset the password.",
+                ["Accounts"] = "Register, activate from the mailed link, sign in, read the signed-in profile, change the email address or the password, reset a forgotten password.",
             },
             ProblemCodes.DeclaredIn(typeof(AccountErrors)));
         return services;
     }
 
     public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder routes) =>
-        routes.MapRegistration().MapActivation().MapResend().MapLogin().MapProfile().MapPasswordChange().MapPasswordReset();
+        routes.MapRegistration().MapActivation().MapResend().MapLogin().MapProfile().MapPasswordChange().MapEmailChange().MapPasswordReset();
 }

@@ -72,6 +72,18 @@ public sealed class UserStore(DbSession session)
         return await session.ExecuteAsync(sql, new { Id = id, CurrentStamp = currentStamp, PasswordHash = passwordHash, SecurityStamp = newSecurityStamp }) == 1;
     }
 
+    /// <summary>True when an account other than <paramref name="id"/> has <paramref name="email"/> (without regard to case or form).</summary>
+    public Task<bool> EmailTakenByOtherAsync(string email, Guid id) =>
+        session.ScalarAsync<bool>(
+            "SELECT EXISTS (SELECT 1 FROM users WHERE email_key = @EmailKey AND id <> @Id);",
+            new { EmailKey = Normalization.Key(email), Id = id });
+
+    /// <summary>Moves the account to a new address; its unique key refuses one another account has.</summary>
+    public async Task<bool> ChangeEmailAsync(Guid id, string email) =>
+        await session.ExecuteAsync(
+            "UPDATE users SET email = @Email, email_key = @EmailKey WHERE id = @Id;",
+            new { Id = id, Email = email, EmailKey = Normalization.Key(email) }) == 1;
+
     /// <summary>Activates a pending account; false when it was not pending.</summary>
     public async Task<bool> ActivateAsync(Guid id, DateTimeOffset now)
     {

@@ -108,6 +108,8 @@ public readonly struct DbRow
 
     public string Text(int column) => _reader.GetString(column);
 
+    public string? NullableText(int column) => _reader.IsDBNull(column) ? null : _reader.GetString(column);
+
     public Guid Id(int column) => TypeHandlers.ReadGuid(_reader.GetValue(column));
 
     public DateTimeOffset Time(int column) => TypeHandlers.ReadTime(_reader.GetValue(column));

@@ -97,6 +97,13 @@ public static class Migrations
             PRIMARY KEY (purpose, email_key)
         ) STRICT, WITHOUT ROWID;
         """,
+
+        // 7: the address an email-change link would move the account to (and its key, to find a typed code by it).
+        """
+        ALTER TABLE account_tokens ADD COLUMN new_email TEXT NULL;
+        ALTER TABLE account_tokens ADD COLUMN new_email_key TEXT NULL;
+        CREATE INDEX ix_account_tokens_new_email ON account_tokens (new_email_key, purpose) WHERE new_email_key IS NOT NULL;
+        """,
     ];
 
     /// <summary>
@@ -179,6 +186,13 @@ public static class Migrations
             failures  bigint NOT NULL,
             PRIMARY KEY (purpose, email_key)
         );
+        """,
+
+        // 4: the address of an email-change link (SQLite's 7).
+        """
+        ALTER TABLE account_tokens ADD COLUMN new_email text NULL;
+        ALTER TABLE account_tokens ADD COLUMN new_email_key text NULL;
+        CREATE INDEX ix_account_tokens_new_email ON account_tokens (new_email_key, purpose) WHERE new_email_key IS NOT NULL;
         """,
     ];
 

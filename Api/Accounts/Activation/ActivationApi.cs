@@ -102,10 +102,10 @@ public static class ActivationApi
         string? token, HttpContext context, AccountActivator activator, LinkGenerator links, IOptions<ActivationOptions> options)
     {
         var (request, settings, cancellationToken) = (context.Request, options.Value, context.RequestAborted);
-        if (!settings.ConfirmInBrowser || NamesJson(request))
+        if (!settings.ConfirmInBrowser || LinkConfirmPage.NamesJson(request))
         {
             var outcome = await activator.ActivateAsync(token, cancellationToken);
-            return !NamesJson(request) && PrefersHtml(request)
+            return !LinkConfirmPage.NamesJson(request) && PrefersHtml(request)
                 ? BrowserResult(outcome, settings, Languages.FromRequest(request))
                 : JsonResult(outcome);
         }
@@ -119,41 +119,19 @@ public static class ActivationApi
 
         var action = links.GetPathByName(context, FormEndpointName, values: null)
             ?? throw new InvalidOperationException($"No endpoint named {FormEndpointName}.");
-        return ConfirmPage(token!, language, action);
+        return language == Languages.SimplifiedChinese
+            ? LinkConfirmPage.Render(language, "激活您的账户", "请点击下面的按钮激活账户。", "激活账户", token!, action)
+            : LinkConfirmPage.Render(language, "Activate your account", "Press the button to activate your account.", "Activate", token!, action);
     }
 
     public static async Task<IResult> ActivateFromForm(HttpContext context, AccountActivator activator, IOptions<ActivationOptions> options)
     {
-        string? token;
-        try
-        {
-            token = (await context.Request.ReadFormAsync(context.RequestAborted))["token"].ToString();
-        }
-        catch (InvalidDataException)
-        {
-            token = null; // a body that is not a form: answered as an incomplete link
-        }
+        var token = await LinkConfirmPage.ReadTokenAsync(context.Request);
 
         // The result speaks the account's language, as its page did, when the token names one.
         var (settled, language) = await activator.PeekAsync(token, context.RequestAborted);
         var outcome = await activator.ActivateAsync(token, context.RequestAborted);
         return BrowserResult(outcome, options.Value, settled is null ? language : Languages.FromRequest(context.Request));
-    }
-
-    /// <summary>The page a link opens in a browser: one button, a plain form that posts the token.</summary>
-    private static HtmlPage ConfirmPage(string token, string language, string action)
-    {
-        var (title, message, button) = language == Languages.SimplifiedChinese
-            ? ("激活您的账户", "请点击下面的按钮激活账户。", "激活账户")
-            : ("Activate your account", "Press the button to activate your account.", "Activate");
-        return new HtmlPage(StatusCodes.Status200OK, language, title, $"""
-            <h1>{WebUtility.HtmlEncode(title)}</h1>
-            <p>{WebUtility.HtmlEncode(message)}</p>
-            <form method="post" action="{WebUtility.HtmlEncode(action)}">
-            <input type="hidden" name="token" value="{WebUtility.HtmlEncode(token)}">
-            <button type="submit">{WebUtility.HtmlEncode(button)}</button>
-            </form>
-            """);
     }
 
     // The contract requires the body; one left out is bound as null (EmptyBodyBehavior.Allow) and
@@ -243,12 +221,6 @@ public static class ActivationApi
         };
         return HtmlPage.Message(code, language, title, message);
     }
-
-    /// <summary>True when the request's Accept names JSON (<c>application/json</c> or a <c>+json</c> type) with a quality above 0.</summary>
-    internal static bool NamesJson(HttpRequest request) =>
-        request.GetTypedHeaders().Accept.Any(a => a.Quality is not 0
-            && (a.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-                || a.MediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase)));
 
     /// <summary>True when the client ranks HTML above JSON, as a browser following a link does.</summary>
     internal static bool PrefersHtml(HttpRequest request)

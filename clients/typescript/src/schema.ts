@@ -104,6 +104,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/me/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask to move the signed-in account to a new email address
+         * @description Checks the password; then a link and a code go to the new address and a notice to the current one, and nothing changes until the new address confirms (POST /email/confirm). A new address that already has an account gets the same 202, and its owner a notice instead. At most one request's mails per account per EmailChange:Cooldown; wrong passwords count as failed sign-ins of the account.
+         */
+        post: operations["ChangeEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/activate": {
         parameters: {
             query?: never;
@@ -122,6 +142,30 @@ export interface paths {
          * @description For an SPA whose own page the mailed link opens (Activation:LinkUrl): it posts the token from its URL here. The confirmation page GET /activate shows posts its form here too (application/x-www-form-urlencoded, token=…), and is answered as a browser: 303 to Activation:RedirectUrl?status=…, or the result page.
          */
         post: operations["ActivateAccountFromBody"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/email/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Confirm a new email address from the mailed link
+         * @description JSON, and the change, for a request whose Accept names application/json. Any other GET (a browser, a mail scanner) changes nothing: a small page whose one button posts the token back.
+         */
+        get: operations["ConfirmEmailChange"];
+        put?: never;
+        /**
+         * Confirm a new email address with the link's token, or the new address and the code
+         * @description 200 with the account's new address; from then on it signs in with that one only. A wrong code, an unknown address and a code used up by Activation:MaxCodeAttempts tries all get the same 400 code_invalid; 409 email_taken when another account took the address meanwhile.
+         */
+        post: operations["ConfirmEmailChangeFromBody"];
         delete?: never;
         options?: never;
         head?: never;
@@ -250,6 +294,27 @@ export interface components {
              */
             status: "activated" | "already_active";
         };
+        /** @description The address to move the signed-in account to, and its password. */
+        ChangeEmailRequest: {
+            /**
+             * @description The new address: it gets a link and a code; nothing changes until one of them is used.
+             * @example alice.new@example.com
+             */
+            email: string;
+            /**
+             * @description The account's password.
+             * @example correct horse battery staple
+             */
+            password: string;
+        };
+        /** @description The answer of `POST /me/email`. */
+        ChangeEmailResponse: {
+            /**
+             * @description Always `pending_confirmation`: nothing changes until the new address is confirmed.
+             * @enum {string}
+             */
+            status: "pending_confirmation";
+        };
         /** @description The signed-in account's current password, and the new one twice. */
         ChangePasswordRequest: {
             /**
@@ -267,6 +332,34 @@ export interface components {
              * @example a new horse battery staple
              */
             confirmPassword: string;
+        };
+        /** @description A token from the email-change link, or the new address and the code mailed to it. */
+        ConfirmEmailRequest: {
+            /**
+             * @description The 43-character token from the link. Send it, or `email` and `code`.
+             * @example q5V2mXk0c7a8J1yq3sWmP4oT9bE6uR2nL0dF8hG5kZw
+             */
+            token?: string | null;
+            /**
+             * @description With `code`: the new address, where the mail went.
+             * @example alice.new@example.com
+             */
+            email?: string | null;
+            /**
+             * @description With `email`: the 6-digit code from the mail.
+             * @example 042917
+             */
+            code?: string | null;
+        };
+        /** @description The account's address changed. */
+        EmailChangedResponse: {
+            /**
+             * @description Always `email_changed`.
+             * @enum {string}
+             */
+            status: "email_changed";
+            /** @description The account's address now; it signs in with this one only. */
+            email: string;
         };
         /** @description An email address, for the endpoints that mail a link to it. */
         EmailRequest: {
@@ -344,7 +437,7 @@ export interface components {
              * @description The stable, machine-readable kind of problem.
              * @enum {string}
              */
-            code: "account_not_activated" | "bad_request" | "code_invalid" | "conflict" | "error" | "forbidden" | "gone" | "internal_error" | "invalid_credentials" | "invalid_json" | "method_not_allowed" | "not_found" | "payload_too_large" | "rate_limited" | "service_unavailable" | "storage_unavailable" | "token_expired" | "token_not_found" | "too_many_attempts" | "unauthorized" | "unsupported_media_type" | "username_taken" | "validation_failed" | "wrong_password";
+            code: "account_not_activated" | "bad_request" | "code_invalid" | "conflict" | "email_taken" | "error" | "forbidden" | "gone" | "internal_error" | "invalid_credentials" | "invalid_json" | "method_not_allowed" | "not_found" | "payload_too_large" | "rate_limited" | "service_unavailable" | "storage_unavailable" | "token_expired" | "token_not_found" | "too_many_attempts" | "unauthorized" | "unsupported_media_type" | "username_taken" | "validation_failed" | "wrong_password";
             /** @description The request's trace id, for the logs. */
             traceId: string;
         };
@@ -1151,6 +1244,186 @@ export interface operations {
             };
         };
     };
+    ChangeEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeEmailRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangeEmailResponse"];
+                };
+            };
+            /** @description Bad Request: `code` `validation_failed` or `invalid_json` or `bad_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                     *       "errors": {
+                     *         "email": [
+                     *           "Email is not a valid email address."
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ValidationProblem"] & {
+                        /** @enum {string} */
+                        code?: "validation_failed" | "invalid_json" | "bad_request";
+                    };
+                };
+            };
+            /** @description Unauthorized: `code` `unauthorized`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Forbidden: `code` `wrong_password`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "code": "wrong_password",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "wrong_password";
+                    };
+                };
+            };
+            /** @description Payload Too Large: `code` `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "code": "payload_too_large",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: `code` `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "code": "unsupported_media_type",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description Too Many Requests: `code` `too_many_attempts` or `rate_limited`. */
+            429: {
+                headers: {
+                    /** @description How many seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "too_many_attempts",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "too_many_attempts" | "rate_limited";
+                    };
+                };
+            };
+            /** @description Service Unavailable: `code` `storage_unavailable`. */
+            503: {
+                headers: {
+                    /** @description How many seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.6",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "storage_unavailable";
+                    };
+                };
+            };
+        };
+    };
     ActivateAccount: {
         parameters: {
             query?: {
@@ -1337,6 +1610,341 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
                         code?: "token_not_found";
+                    };
+                };
+            };
+            /** @description Gone: `code` `token_expired`. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Gone",
+                     *       "status": 410,
+                     *       "code": "token_expired",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "token_expired";
+                    };
+                };
+            };
+            /** @description Payload Too Large: `code` `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "code": "payload_too_large",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: `code` `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "code": "unsupported_media_type",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description Too Many Requests: `code` `rate_limited`. */
+            429: {
+                headers: {
+                    /** @description How many seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description Service Unavailable: `code` `storage_unavailable`. */
+            503: {
+                headers: {
+                    /** @description How many seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.6",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "storage_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    ConfirmEmailChange: {
+        parameters: {
+            query?: {
+                token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Bad Request: `code` `validation_failed`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                     *       "errors": {
+                     *         "email": [
+                     *           "Email is not a valid email address."
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ValidationProblem"] & {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                    };
+                };
+            };
+            /** @description Not Found: `code` `token_not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "token_not_found",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "token_not_found";
+                    };
+                };
+            };
+            /** @description Conflict: `code` `email_taken`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "email_taken",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "email_taken";
+                    };
+                };
+            };
+            /** @description Gone: `code` `token_expired`. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Gone",
+                     *       "status": 410,
+                     *       "code": "token_expired",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "token_expired";
+                    };
+                };
+            };
+            /** @description Service Unavailable: `code` `storage_unavailable`. */
+            503: {
+                headers: {
+                    /** @description How many seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.6",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "storage_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    ConfirmEmailChangeFromBody: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfirmEmailRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailChangedResponse"];
+                };
+            };
+            /** @description Bad Request: `code` `validation_failed` or `code_invalid` or `invalid_json` or `bad_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                     *       "errors": {
+                     *         "email": [
+                     *           "Email is not a valid email address."
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ValidationProblem"] & {
+                        /** @enum {string} */
+                        code?: "validation_failed" | "code_invalid" | "invalid_json" | "bad_request";
+                    };
+                };
+            };
+            /** @description Not Found: `code` `token_not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "token_not_found",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "token_not_found";
+                    };
+                };
+            };
+            /** @description Conflict: `code` `email_taken`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "email_taken",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "email_taken";
                     };
                 };
             };
