@@ -41,4 +41,29 @@ public static class AccountCodeCheck
 
             return hash;
         }, cancellationToken);
+
+    /// <summary>What is wrong with an address and a code as sent (not whether they match), or null.</summary>
+    public static Dictionary<string, string[]>? RequestErrors(string? email, string? code)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrEmpty(email))
+        {
+            errors["email"] = ["Email is required with a code."];
+        }
+        else if (!EmailAddresses.IsValid(email))
+        {
+            errors["email"] = ["Email is not a valid email address."];
+        }
+
+        if (string.IsNullOrEmpty(code))
+        {
+            errors["code"] = ["Code is required with an email."];
+        }
+        else if (!AccountCodes.IsWellFormed(code))
+        {
+            errors["code"] = [$"Code must be the {AccountCodes.Length} digits from the mail."];
+        }
+
+        return errors.Count > 0 ? errors : null;
+    }
 }

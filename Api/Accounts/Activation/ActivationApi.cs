@@ -145,34 +145,9 @@ public static class ActivationApi
             return JsonResult(await activator.ActivateAsync(token, cancellationToken));
         }
 
-        return CodeRequestErrors(email, code) is { } errors
+        return AccountCodeCheck.RequestErrors(email, code) is { } errors
             ? Problems.Validation(errors)
             : JsonResult(await activator.ActivateWithCodeAsync(email!, code!, cancellationToken));
-    }
-
-    /// <summary>What is wrong with an address and a code as sent (not whether they match), or null.</summary>
-    internal static Dictionary<string, string[]>? CodeRequestErrors(string? email, string? code)
-    {
-        var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrEmpty(email))
-        {
-            errors["email"] = ["Email is required with a code."];
-        }
-        else if (!EmailAddresses.IsValid(email))
-        {
-            errors["email"] = ["Email is not a valid email address."];
-        }
-
-        if (string.IsNullOrEmpty(code))
-        {
-            errors["code"] = ["Code is required with an email."];
-        }
-        else if (!AccountCodes.IsWellFormed(code))
-        {
-            errors["code"] = [$"Code must be the {AccountCodes.Length} digits from the mail."];
-        }
-
-        return errors.Count > 0 ? errors : null;
     }
 
     private static IResult JsonResult(ActivationOutcome outcome) => outcome switch

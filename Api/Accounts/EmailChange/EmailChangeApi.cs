@@ -3,7 +3,6 @@ using Accounts.Api.Email;
 using Accounts.Api.Infrastructure;
 using Accounts.Api.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.Extensions.Options;
@@ -93,21 +92,11 @@ public static class EmailChangeApi
         IOptions<EmailChangeOptions> options,
         CancellationToken cancellationToken)
     {
-        if (await services.Database.ReadAsync(session => session.SignedInUserAsync(principal), cancellationToken) is not { } user)
+        var (user, refusal) = await SignedIn.ReauthenticateAsync(
+            principal, request.Password, "The password is wrong.", response, services, throttle, cancellationToken);
+        if (user is null)
         {
-            return SignedIn.Unauthorized();
-        }
-
-        var loginKey = Normalization.Key(user.Username);
-        if (await throttle.LockedForAsync(loginKey, cancellationToken) is { } locked && locked > TimeSpan.Zero)
-        {
-            return LoginThrottle.TooManyAttempts(response, locked);
-        }
-
-        if (await services.Hashing.VerifyAsync(user.PasswordHash, request.Password, cancellationToken) == PasswordVerificationResult.Failed)
-        {
-            await throttle.RecordFailureAsync(loginKey, cancellationToken);
-            return Problems.Problem(StatusCodes.Status403Forbidden, AccountErrors.WrongPassword, "The password is wrong.");
+            return refusal!;
         }
 
         if (Normalization.Key(request.Email) == Normalization.Key(user.Email))
@@ -142,7 +131,7 @@ public static class EmailChangeApi
             services.Outbox.Notify();
         }
 
-        await throttle.ClearAsync(loginKey, cancellationToken);
+        await throttle.ClearAsync(Normalization.Key(user.Username), cancellationToken);
         return TypedResults.Accepted((string?)null, new ChangeEmailResponse("pending_confirmation"));
     }
 
@@ -184,7 +173,7 @@ public static class EmailChangeApi
             return JsonResult(await changer.ConfirmAsync(token, cancellationToken));
         }
 
-        return ActivationApi.CodeRequestErrors(email, code) is { } errors
+        return AccountCodeCheck.RequestErrors(email, code) is { } errors
             ? Problems.Validation(errors)
             : JsonResult(await changer.ConfirmWithCodeAsync(email!, code!, cancellationToken));
     }

@@ -2,7 +2,6 @@ using System.Security.Claims;
 using Accounts.Api.Email;
 using Accounts.Api.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.ModelBinding;
 
@@ -43,22 +42,11 @@ public static class ChangePasswordApi
         LoginThrottle throttle,
         CancellationToken cancellationToken)
     {
-        if (await services.Database.ReadAsync(session => session.SignedInUserAsync(principal), cancellationToken) is not { } user)
+        var (user, refusal) = await SignedIn.ReauthenticateAsync(
+            principal, request.CurrentPassword, "The current password is wrong.", response, services, throttle, cancellationToken);
+        if (user is null)
         {
-            return SignedIn.Unauthorized();
-        }
-
-        // Guessing the current password here is guessing a sign-in: the same count, the same lock.
-        var loginKey = Normalization.Key(user.Username);
-        if (await throttle.LockedForAsync(loginKey, cancellationToken) is { } locked && locked > TimeSpan.Zero)
-        {
-            return LoginThrottle.TooManyAttempts(response, locked);
-        }
-
-        if (await services.Hashing.VerifyAsync(user.PasswordHash, request.CurrentPassword, cancellationToken) == PasswordVerificationResult.Failed)
-        {
-            await throttle.RecordFailureAsync(loginKey, cancellationToken);
-            return Problems.Problem(StatusCodes.Status403Forbidden, AccountErrors.WrongPassword, "The current password is wrong.");
+            return refusal!;
         }
 
         if (!strength.IsStrongEnough(request.Password, user.Username, user.Email))
@@ -86,7 +74,7 @@ public static class ChangePasswordApi
         }
 
         services.Outbox.Notify();
-        await throttle.ClearAsync(loginKey, cancellationToken);
+        await throttle.ClearAsync(Normalization.Key(user.Username), cancellationToken);
         return TypedResults.NoContent();
     }
 }

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Accounts.Api.Infrastructure;
 using Accounts.Api.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
 
 namespace Accounts.Api.Accounts;
 
@@ -22,4 +23,39 @@ public static class SignedIn
     /// <summary>The 401 for a token that no longer stands for an account.</summary>
     public static ProblemHttpResult Unauthorized() =>
         Problems.Problem(StatusCodes.Status401Unauthorized, AccountErrors.Unauthorized, "The token is no longer valid. Sign in again.");
+
+    /// <summary>
+    /// For a signed-in request that changes what signs the account in: the token's account when
+    /// <paramref name="password"/> is its password; else the refusal (401 for a token that no longer
+    /// stands, 429 while the account's sign-in is locked, 403 <c>wrong_password</c>, which counts as
+    /// a failed sign-in: guessing the password here is guessing a sign-in).
+    /// </summary>
+    public static async Task<(User? User, ProblemHttpResult? Refusal)> ReauthenticateAsync(
+        ClaimsPrincipal principal,
+        string password,
+        string wrongPasswordTitle,
+        HttpResponse response,
+        AccountServices services,
+        LoginThrottle throttle,
+        CancellationToken cancellationToken)
+    {
+        if (await services.Database.ReadAsync(session => session.SignedInUserAsync(principal), cancellationToken) is not { } user)
+        {
+            return (null, Unauthorized());
+        }
+
+        var loginKey = Normalization.Key(user.Username);
+        if (await throttle.LockedForAsync(loginKey, cancellationToken) is { } locked && locked > TimeSpan.Zero)
+        {
+            return (null, LoginThrottle.TooManyAttempts(response, locked));
+        }
+
+        if (await services.Hashing.VerifyAsync(user.PasswordHash, password, cancellationToken) == PasswordVerificationResult.Failed)
+        {
+            await throttle.RecordFailureAsync(loginKey, cancellationToken);
+            return (null, Problems.Problem(StatusCodes.Status403Forbidden, AccountErrors.WrongPassword, wrongPasswordTitle));
+        }
+
+        return (user, null);
+    }
 }
