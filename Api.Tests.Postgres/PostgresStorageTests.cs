@@ -122,13 +122,23 @@ public sealed class PostgresStorageTests : IDisposable
         });
         var stores = new[] { new Outbox(first, TimeProvider.System), new Outbox(second, TimeProvider.System) };
 
-        var claimed = await Task.WhenAll(stores.Select(async store =>
+        // Each takes its first batch before either goes on, so both claim whatever the scheduler does;
+        // from there they race for the rest.
+        var firstBatches = stores.Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
+        var claimed = await Task.WhenAll(stores.Select(async (store, index) =>
         {
             var mine = new List<long>();
-            while (await store.ClaimDueAsync(7, TimeSpan.FromMinutes(1), [], CancellationToken.None) is { Count: > 0 } batch)
+            IReadOnlyList<OutboxMessage> batch;
+            do
             {
+                batch = await store.ClaimDueAsync(7, TimeSpan.FromMinutes(1), [], CancellationToken.None);
                 mine.AddRange(batch.Select(m => m.Id));
+                if (firstBatches[index].TrySetResult())
+                {
+                    await Task.WhenAll(firstBatches.Select(b => b.Task)).WaitAsync(TimeSpan.FromSeconds(30));
+                }
             }
+            while (batch.Count > 0);
 
             return mine;
         }));
