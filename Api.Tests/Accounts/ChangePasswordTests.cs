@@ -15,8 +15,8 @@ public sealed class ChangePasswordTests
     public async Task A_change_ends_every_earlier_token_signs_in_with_the_new_password_only_and_mails_a_notice()
     {
         await using var app = TestApp.StartWithSmtp(out var smtp);
-        var (first, _) = await SignedInAsync(app, smtp);
-        var second = await TokenAsync(app, TestData.StrongPassword);
+        var (first, _) = await app.SignedInAccountAsync("alice", "alice@example.com");
+        var second = await app.BearerTokenAsync("alice");
 
         var changed = await ChangeAsync(app, first, new { currentPassword = TestData.StrongPassword, password = NewPassword, confirmPassword = NewPassword });
 
@@ -24,7 +24,7 @@ public sealed class ChangePasswordTests
         await (await MeAsync(app, first)).ProblemAsync(401, "unauthorized");
         await (await MeAsync(app, second)).ProblemAsync(401, "unauthorized");
         await (await app.LoginAsync("alice", TestData.StrongPassword)).ProblemAsync(401, "invalid_credentials");
-        Assert.Equal(HttpStatusCode.OK, (await MeAsync(app, await TokenAsync(app, NewPassword))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await MeAsync(app, await app.BearerTokenAsync("alice", NewPassword))).StatusCode);
 
         var notice = await smtp.WaitForMailAsync("alice@example.com");
         Assert.Equal("Your password was changed", notice.Subject);
@@ -39,7 +39,7 @@ public sealed class ChangePasswordTests
         await using var app = TestApp.StartWithSmtp(out var smtp);
         await app.RegisterAsync("张伟伟", "zhang@example.com", language: "zh-CN");
         await app.Client.GetAsync(TestApp.PathOf((await smtp.WaitForMailAsync("zhang@example.com")).Link));
-        var token = await TokenAsync(app, TestData.StrongPassword, "张伟伟");
+        var token = await app.BearerTokenAsync("张伟伟");
 
         var changed = await ChangeAsync(app, token, new { currentPassword = TestData.StrongPassword, password = NewPassword, confirmPassword = NewPassword });
 
@@ -53,7 +53,7 @@ public sealed class ChangePasswordTests
     public async Task A_wrong_current_password_is_403_wrong_password_changes_nothing_and_counts_as_a_failed_sign_in()
     {
         await using var app = TestApp.StartWithSmtp(out var smtp, new Dictionary<string, string?> { ["Login:MaxFailures"] = "3" });
-        var (token, _) = await SignedInAsync(app, smtp);
+        var (token, _) = await app.SignedInAccountAsync("alice", "alice@example.com");
         var hash = await app.ScalarAsync<string>("SELECT password_hash FROM users;");
 
         for (var i = 0; i < 3; i++)
@@ -76,7 +76,7 @@ public sealed class ChangePasswordTests
     public async Task Bad_fields_and_a_weak_new_password_are_400_naming_each_and_change_nothing()
     {
         await using var app = TestApp.StartWithSmtp(out var smtp);
-        var (token, _) = await SignedInAsync(app, smtp);
+        var (token, _) = await app.SignedInAccountAsync("alice", "alice@example.com");
 
         var empty = await (await ChangeAsync(app, token, new { })).ProblemAsync(400, "validation_failed");
         Assert.Equal(["confirmPassword", "currentPassword", "password"], empty.ErrorFields().Order());
@@ -96,7 +96,7 @@ public sealed class ChangePasswordTests
     public async Task Without_a_valid_token_it_is_401()
     {
         await using var app = TestApp.StartWithSmtp(out var smtp);
-        await SignedInAsync(app, smtp);
+        await app.SignedInAccountAsync("alice", "alice@example.com");
         var body = new { currentPassword = TestData.StrongPassword, password = NewPassword, confirmPassword = NewPassword };
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await app.Client.PostAsJsonAsync("/me/password", body)).StatusCode);
@@ -108,7 +108,7 @@ public sealed class ChangePasswordTests
     public async Task Of_two_changes_with_one_token_at_once_one_wins_and_the_other_is_401()
     {
         await using var app = TestApp.StartWithSmtp(out var smtp);
-        var (token, _) = await SignedInAsync(app, smtp);
+        var (token, _) = await app.SignedInAccountAsync("alice", "alice@example.com");
         const string other = "another fresh horse battery staple";
 
         var answers = await Task.WhenAll(
@@ -125,7 +125,7 @@ public sealed class ChangePasswordTests
     public async Task A_change_ends_an_outstanding_reset_link()
     {
         await using var app = TestApp.StartWithSmtp(out var smtp);
-        var (token, _) = await SignedInAsync(app, smtp);
+        var (token, _) = await app.SignedInAccountAsync("alice", "alice@example.com");
         await app.Client.PostAsJsonAsync("/password/forgot", new { email = "alice@example.com" });
         var reset = await smtp.WaitForMailAsync("alice@example.com");
 
@@ -137,21 +137,6 @@ public sealed class ChangePasswordTests
     }
 
     /// <summary>Registers and activates alice; returns a bearer token and her activation mail.</summary>
-    private static async Task<(string Token, ReceivedMail Activation)> SignedInAsync(TestApp app, TestSmtpServer smtp)
-    {
-        await app.RegisterAsync("alice", "alice@example.com");
-        var activation = await smtp.WaitForMailAsync("alice@example.com");
-        Assert.Equal("activated", await (await app.Client.GetAsync(TestApp.PathOf(activation.Link))).StatusAsync());
-        return (await TokenAsync(app, TestData.StrongPassword), activation);
-    }
-
-    private static async Task<string> TokenAsync(TestApp app, string password, string login = "alice")
-    {
-        var response = await app.LoginAsync(login, password);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
-    }
-
     private static Task<HttpResponseMessage> ChangeAsync(TestApp app, string token, object body)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/me/password")

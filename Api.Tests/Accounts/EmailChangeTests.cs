@@ -15,7 +15,7 @@ public sealed class EmailChangeTests
     public async Task The_new_address_gets_a_link_the_old_a_notice_nothing_changes_until_the_link_and_then_only_the_new_address_signs_in()
     {
         await using var app = TestApp.StartWithSmtp(out var smtp);
-        var token = await ActiveAccountAsync(app, smtp, "alice", "alice@example.com");
+        var token = (await app.SignedInAccountAsync("alice", "alice@example.com")).Token;
 
         var asked = await ChangeAsync(app, token, NewAddress, TestData.StrongPassword);
 
@@ -47,7 +47,7 @@ public sealed class EmailChangeTests
     public async Task The_code_confirms_and_a_wrong_code_or_an_unknown_address_gets_code_invalid()
     {
         await using var app = TestApp.StartWithSmtp(out var smtp);
-        var token = await ActiveAccountAsync(app, smtp, "alice", "alice@example.com");
+        var token = (await app.SignedInAccountAsync("alice", "alice@example.com")).Token;
         await ChangeAsync(app, token, NewAddress, TestData.StrongPassword);
         var confirm = await smtp.WaitForMailAsync(NewAddress);
         var wrong = confirm.Code == "000000" ? "000001" : "000000";
@@ -65,8 +65,8 @@ public sealed class EmailChangeTests
     public async Task A_new_address_that_has_an_account_gets_the_same_202_and_its_owner_a_notice_instead_of_a_link()
     {
         await using var app = TestApp.StartWithSmtp(out var smtp, new Dictionary<string, string?> { ["EmailChange:Cooldown"] = "00:00:00" });
-        var token = await ActiveAccountAsync(app, smtp, "alice", "alice@example.com");
-        await ActiveAccountAsync(app, smtp, "bob", "bob@example.com");
+        var token = (await app.SignedInAccountAsync("alice", "alice@example.com")).Token;
+        await app.SignedInAccountAsync("bob", "bob@example.com");
 
         var free = await ChangeAsync(app, token, "free@example.com", TestData.StrongPassword);
         await smtp.WaitForMailAsync("free@example.com");
@@ -89,7 +89,7 @@ public sealed class EmailChangeTests
     public async Task A_wrong_password_is_403_and_mails_nothing_a_bad_address_is_400_and_no_token_is_401()
     {
         await using var app = TestApp.StartWithSmtp(out var smtp);
-        var token = await ActiveAccountAsync(app, smtp, "alice", "alice@example.com");
+        var token = (await app.SignedInAccountAsync("alice", "alice@example.com")).Token;
         var before = await app.ScalarAsync<long>("SELECT COUNT(*) FROM outbox;");
 
         await (await ChangeAsync(app, token, NewAddress, "not the password")).ProblemAsync(403, "wrong_password");
@@ -107,7 +107,7 @@ public sealed class EmailChangeTests
     public async Task Within_the_cooldown_a_second_request_answers_202_and_mails_nothing()
     {
         await using var app = TestApp.StartWithSmtp(out var smtp);
-        var token = await ActiveAccountAsync(app, smtp, "alice", "alice@example.com");
+        var token = (await app.SignedInAccountAsync("alice", "alice@example.com")).Token;
         await ChangeAsync(app, token, NewAddress, TestData.StrongPassword);
         var before = await app.ScalarAsync<long>("SELECT COUNT(*) FROM outbox;");
 
@@ -121,7 +121,7 @@ public sealed class EmailChangeTests
     public async Task A_browser_s_GET_of_the_link_changes_nothing_and_the_page_s_button_does()
     {
         await using var app = TestApp.StartWithSmtp(out var smtp);
-        var token = await ActiveAccountAsync(app, smtp, "alice", "alice@example.com");
+        var token = (await app.SignedInAccountAsync("alice", "alice@example.com")).Token;
         await ChangeAsync(app, token, NewAddress, TestData.StrongPassword);
         var confirm = await smtp.WaitForMailAsync(NewAddress);
         using var browser = new HttpClient { BaseAddress = app.BaseAddress };
@@ -145,8 +145,8 @@ public sealed class EmailChangeTests
     public async Task Two_accounts_racing_for_one_address_one_wins_and_the_other_gets_409_email_taken()
     {
         await using var app = TestApp.StartWithSmtp(out var smtp);
-        var alice = await ActiveAccountAsync(app, smtp, "alice", "alice@example.com");
-        var carol = await ActiveAccountAsync(app, smtp, "carol", "carol@example.com");
+        var alice = (await app.SignedInAccountAsync("alice", "alice@example.com")).Token;
+        var carol = (await app.SignedInAccountAsync("carol", "carol@example.com")).Token;
         await ChangeAsync(app, alice, "shared@example.com", TestData.StrongPassword);
         await ChangeAsync(app, carol, "shared@example.com", TestData.StrongPassword);
         var first = await smtp.WaitForMailAsync("shared@example.com");
@@ -159,16 +159,6 @@ public sealed class EmailChangeTests
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.Conflict], answers.Select(a => a.StatusCode).Order());
         await answers.Single(a => a.StatusCode == HttpStatusCode.Conflict).ProblemAsync(409, "email_taken");
         Assert.Equal(1, await app.ScalarAsync<long>("SELECT COUNT(*) FROM users WHERE email = 'shared@example.com';"));
-    }
-
-    /// <summary>Registers and activates an account; returns its bearer token.</summary>
-    private static async Task<string> ActiveAccountAsync(TestApp app, TestSmtpServer smtp, string username, string email)
-    {
-        await app.RegisterAsync(username, email);
-        var activation = await smtp.WaitForMailAsync(email);
-        Assert.Equal("activated", await (await app.Client.GetAsync(TestApp.PathOf(activation.Link))).StatusAsync());
-        var login = await app.LoginAsync(username, TestData.StrongPassword);
-        return (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
     }
 
     private static Task<HttpResponseMessage> ChangeAsync(TestApp app, string token, string email, string password)

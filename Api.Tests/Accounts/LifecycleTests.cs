@@ -132,7 +132,7 @@ public sealed class LifecycleTests
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var app = TestApp.StartWithSmtp(out var smtp, time: time);
-        var token = await ActiveAccountTokenAsync(app, smtp);
+        var token = (await app.SignedInAccountAsync("alice", "alice@example.com")).Token;
 
         time.Advance(TimeSpan.FromHours(1) + TimeSpan.FromSeconds(1));
 
@@ -143,7 +143,7 @@ public sealed class LifecycleTests
     public async Task A_hash_stored_at_a_lower_cost_is_rehashed_at_login()
     {
         await using var first = TestApp.StartWithSmtp(out var smtp, new Dictionary<string, string?> { ["Passwords:Iterations"] = "1000" });
-        await ActiveAccountTokenAsync(first, smtp);
+        await first.SignedInAccountAsync("alice", "alice@example.com");
         await first.StopAsync();
 
         await using var second = TestApp.Start(smtp: null, new Dictionary<string, string?> { ["Passwords:Iterations"] = "2000" }, directory: first.Directory);
@@ -159,7 +159,7 @@ public sealed class LifecycleTests
     public async Task Password_reset_end_to_end_ends_earlier_sessions_and_the_link_works_once()
     {
         await using var app = TestApp.StartWithSmtp(out var smtp);
-        var oldToken = await ActiveAccountTokenAsync(app, smtp);
+        var oldToken = (await app.SignedInAccountAsync("alice", "alice@example.com")).Token;
 
         Assert.Equal(HttpStatusCode.Accepted, (await app.Client.PostAsJsonAsync("/password/forgot", new { email = "alice@example.com" })).StatusCode);
         var mail = await smtp.WaitForMailAsync("alice@example.com");
@@ -185,7 +185,7 @@ public sealed class LifecycleTests
     public async Task A_reset_with_a_weak_password_is_a_400_and_leaves_the_link_usable()
     {
         await using var app = TestApp.StartWithSmtp(out var smtp);
-        await ActiveAccountTokenAsync(app, smtp);
+        await app.SignedInAccountAsync("alice", "alice@example.com");
         await app.Client.PostAsJsonAsync("/password/forgot", new { email = "alice@example.com" });
         var mail = await smtp.WaitForMailAsync("alice@example.com");
 
@@ -201,7 +201,7 @@ public sealed class LifecycleTests
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var app = TestApp.StartWithSmtp(out var smtp, time: time);
-        await ActiveAccountTokenAsync(app, smtp);
+        await app.SignedInAccountAsync("alice", "alice@example.com");
         await app.Client.PostAsJsonAsync("/password/forgot", new { email = "alice@example.com" });
         var first = await smtp.WaitForMailAsync("alice@example.com");
         time.Advance(TimeSpan.FromMinutes(2));
@@ -248,16 +248,6 @@ public sealed class LifecycleTests
         var request = new HttpRequestMessage(HttpMethod.Get, "/me");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return app.Client.SendAsync(request);
-    }
-
-    /// <summary>Registers and activates alice, signs her in, and returns her bearer token.</summary>
-    private static async Task<string> ActiveAccountTokenAsync(TestApp app, TestSmtpServer smtp)
-    {
-        await app.RegisterAsync("alice", "alice@example.com");
-        var mail = await smtp.WaitForMailAsync("alice@example.com");
-        await app.Client.GetAsync(TestApp.PathOf(mail.Link));
-        var login = await app.LoginAsync("alice", TestData.StrongPassword);
-        return (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
     }
 
     private static async Task<uint> IterationsAsync(TestApp app) =>

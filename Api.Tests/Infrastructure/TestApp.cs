@@ -1,4 +1,6 @@
+using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -114,6 +116,27 @@ public sealed class TestApp : IAsyncDisposable
 
     public Task<HttpResponseMessage> LoginAsync(string login, string password) =>
         Client.PostAsJsonAsync("/login", new { login, password });
+
+    /// <summary>Signs in with <paramref name="login"/> and <paramref name="password"/>, which must work; returns the bearer token.</summary>
+    public async Task<string> BearerTokenAsync(string login, string password = TestData.StrongPassword)
+    {
+        var response = await LoginAsync(login, password);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
+    }
+
+    /// <summary>
+    /// Registers an account with <see cref="TestData.StrongPassword"/>, activates it by the mailed link
+    /// (which this returns) and signs it in; needs the app's <see cref="Smtp"/>.
+    /// </summary>
+    public async Task<(string Token, ReceivedMail Activation)> SignedInAccountAsync(string username, string email, string? language = null)
+    {
+        var smtp = Smtp ?? throw new InvalidOperationException("This app was started without a test SMTP server.");
+        Assert.Equal(HttpStatusCode.Accepted, (await RegisterAsync(username, email, language: language)).StatusCode);
+        var activation = await smtp.WaitForMailAsync(email);
+        Assert.Equal("activated", await (await Client.GetAsync(PathOf(activation.Link))).StatusAsync());
+        return (await BearerTokenAsync(username), activation);
+    }
 
     public Task<HttpResponseMessage> ResendActivationAsync(string email) =>
         Client.PostAsJsonAsync("/activation/resend", new { email });
