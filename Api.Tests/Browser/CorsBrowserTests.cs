@@ -35,7 +35,7 @@ public sealed class CorsBrowserTests(BrowserFixture browser)
         await page.GetByRole(AriaRole.Link, new() { Name = "Go to sign in" }).ClickAsync();
         await Expect(page).ToHaveURLAsync($"{site.Origin}/demo/login.html");
         await page.GetByLabel("Username or email").FillAsync("alice@example.com");
-        await page.GetByLabel("Password").FillAsync(TestData.StrongPassword);
+        await page.GetByLabel("Password", new() { Exact = true }).FillAsync(TestData.StrongPassword);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
 
         await Expect(page.Locator("#profile-username")).ToHaveTextAsync("alice");

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Accounts.Api.Tests.Infrastructure;
@@ -6,7 +8,7 @@ using static Microsoft.Playwright.Assertions;
 
 namespace Accounts.Api.Tests.Browser;
 
-/// <summary>The pages the API itself serves a person: Swagger UI, and the activation page when no SPA is configured.</summary>
+/// <summary>The pages the API itself serves a person: Swagger UI, and the pages mailed links open when no SPA is configured.</summary>
 [Collection(SharedBrowser.Name)]
 public sealed class SwaggerAndActivationPageBrowserTests(BrowserFixture browser)
 {
@@ -95,6 +97,7 @@ public sealed class SwaggerAndActivationPageBrowserTests(BrowserFixture browser)
             // The page has loaded and run whatever it has: still pending (a scanner that runs pages stops here).
             await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
             Assert.Equal("pending_activation", await app.ScalarAsync<string>("SELECT status FROM users WHERE username = @username;", new { username }));
+            await Axe.AssertNoViolationsAsync(page, $"the activation link's confirm page ({lang})");
 
             await page.GetByRole(AriaRole.Button, new() { Name = button }).ClickAsync();
 
@@ -102,6 +105,87 @@ public sealed class SwaggerAndActivationPageBrowserTests(BrowserFixture browser)
             await Expect(page.GetByText(message)).ToBeVisibleAsync();
             Assert.Equal("active", await app.ScalarAsync<string>("SELECT status FROM users WHERE username = @username;", new { username }));
             await BrowserFixture.ScreenshotAsync(page, $"activation-page.{lang}");
+            await Axe.AssertNoViolationsAsync(page, $"the activation result page ({lang})");
+        }
+    }
+
+    [Fact]
+    public async Task A_mailed_email_change_link_opened_in_the_browser_changes_nothing_until_its_button_is_pressed_in_English_and_in_Chinese()
+    {
+        await using var app = TestApp.StartWithSmtp(out var smtp);
+        foreach (var (username, lang, heading, button, done, message) in new[]
+        {
+            ("alice", "en", "Confirm your new email address", "Confirm", "Email address changed", "The account's email address is now alice.new@example.com. Sign in with it from now on."),
+            ("wangfang", "zh-CN", "确认新邮箱", "确认邮箱", "邮箱已更改", "账户的邮箱现在是 wangfang.new@example.com，以后请用它登录。"),
+        })
+        {
+            var (token, _) = await app.SignedInAccountAsync(username, $"{username}@example.com", language: lang);
+            using (var change = new HttpRequestMessage(HttpMethod.Post, "/me/email") { Content = JsonContent.Create(new { email = $"{username}.new@example.com", password = TestData.StrongPassword }) })
+            {
+                change.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+                Assert.Equal(HttpStatusCode.Accepted, (await app.Client.SendAsync(change)).StatusCode);
+            }
+
+            var mail = await smtp.WaitForMailAsync($"{username}.new@example.com");
+            // A browser in English opens both: the page speaks the account's language.
+            await using var context = await browser.NewContextAsync("en-US");
+            var page = await context.NewPageAsync();
+            var response = await page.GotoAsync(new Uri(app.BaseAddress, TestApp.PathOf(mail.Link)).AbsoluteUri);
+
+            Assert.Equal(200, response!.Status);
+            Assert.Contains("frame-ancestors 'none'", response.Headers["content-security-policy"]);
+            await Expect(page.Locator("html")).ToHaveAttributeAsync("lang", lang);
+            await Expect(page.GetByRole(AriaRole.Heading, new() { Name = heading })).ToBeVisibleAsync();
+            await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+            Assert.Equal($"{username}@example.com", await app.ScalarAsync<string>("SELECT email FROM users WHERE username = @username;", new { username }));
+            await BrowserFixture.ScreenshotAsync(page, $"email-change-confirm.{lang}");
+            await Axe.AssertNoViolationsAsync(page, $"the email change link's confirm page ({lang})");
+
+            await page.GetByRole(AriaRole.Button, new() { Name = button, Exact = true }).ClickAsync();
+
+            await Expect(page.GetByRole(AriaRole.Heading, new() { Name = done })).ToBeVisibleAsync();
+            await Expect(page.GetByText(message)).ToBeVisibleAsync();
+            Assert.Equal($"{username}.new@example.com", await app.ScalarAsync<string>("SELECT email FROM users WHERE username = @username;", new { username }));
+            await BrowserFixture.ScreenshotAsync(page, $"email-change-page.{lang}");
+            await Axe.AssertNoViolationsAsync(page, $"the email change result page ({lang})");
+        }
+    }
+
+    [Fact]
+    public async Task The_password_reset_form_and_a_dead_links_page_pass_axe_in_English_and_in_Chinese()
+    {
+        await using var app = TestApp.StartWithSmtp(out var smtp, new Dictionary<string, string?> { ["PasswordReset:Cooldown"] = "00:00:00" });
+        await app.SignedInAccountAsync("alice", "alice@example.com");
+        foreach (var (locale, heading, newPassword, repeat, save, done) in new[]
+        {
+            ("en-US", "Choose a new password", "New password", "Repeat it", "Save", "Your password is changed. You can sign in with it now."),
+            ("zh-CN", "设置新密码", "新密码", "再输入一次", "保存", "密码已修改，现在可以用新密码登录了。"),
+        })
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await app.Client.PostAsJsonAsync("/password/forgot", new { email = "alice@example.com" })).StatusCode);
+            var mail = await smtp.WaitForMailAsync("alice@example.com");
+            await using var context = await browser.NewContextAsync(locale);
+            var page = await context.NewPageAsync();
+            await page.GotoAsync(new Uri(app.BaseAddress, TestApp.PathOf(mail.Link)).AbsoluteUri);
+            await Expect(page.GetByRole(AriaRole.Heading, new() { Name = heading })).ToBeVisibleAsync();
+            await Axe.AssertNoViolationsAsync(page, $"the password reset form ({locale})");
+
+            await page.GetByLabel(newPassword).FillAsync("password");
+            await page.GetByLabel(repeat).FillAsync("something else");
+            await page.GetByRole(AriaRole.Button, new() { Name = save }).ClickAsync();
+            await Expect(page.Locator("#confirmPassword-error")).Not.ToBeEmptyAsync();
+            await Axe.AssertNoViolationsAsync(page, $"the password reset form showing errors ({locale})");
+
+            await page.GetByLabel(newPassword).FillAsync(TestData.StrongPassword + " " + locale);
+            await page.GetByLabel(repeat).FillAsync(TestData.StrongPassword + " " + locale);
+            await page.GetByRole(AriaRole.Button, new() { Name = save }).ClickAsync();
+            await Expect(page.GetByText(done)).ToBeVisibleAsync();
+            await Axe.AssertNoViolationsAsync(page, $"the password reset form when done ({locale})");
+            Assert.Equal(HttpStatusCode.OK, (await app.LoginAsync("alice", TestData.StrongPassword + " " + locale)).StatusCode);
+
+            var dead = await page.GotoAsync(new Uri(app.BaseAddress, "activate?token=" + new string('A', 43)).AbsoluteUri);
+            Assert.Equal(404, dead!.Status);
+            await Axe.AssertNoViolationsAsync(page, $"the invalid activation link's page ({locale})");
         }
     }
 }

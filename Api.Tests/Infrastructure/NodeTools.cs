@@ -36,6 +36,14 @@ public static class NodeTools
         return await ExecuteAsync("node", [Path.Combine(Folder, "node_modules", script), .. arguments], input: null, timeout);
     }
 
+    /// <summary>The full path of a file an installed package ships (<paramref name="relativePath"/> under <c>node_modules</c>).</summary>
+    public static async Task<string> PackageFileAsync(string relativePath)
+    {
+        await EnsureInstalledAsync();
+        var path = Path.Combine(Folder, "node_modules", relativePath);
+        return File.Exists(path) ? path : throw new FileNotFoundException($"npm ci did not install {relativePath}.", path);
+    }
+
     private static async Task EnsureInstalledAsync()
     {
         await InstallGate.WaitAsync();

@@ -90,6 +90,20 @@
     'profile.createdAt': 'Registered',
     'profile.activatedAt': 'Activated',
     'profile.signOut': 'Sign out',
+    'field.newEmail': 'New email',
+    'field.currentPassword': 'Current password',
+    'field.newPassword': 'New password',
+    'field.confirmNewPassword': 'Confirm new password',
+    'changeEmail.heading': 'Change email',
+    'changeEmail.submit': 'Send confirmation',
+    'changeEmail.sent': 'We sent a link and a 6-digit code to {email}. Open the link, or enter the code here: the address changes only then.',
+    'changeEmail.confirm': 'Confirm new email',
+    'changeEmail.changed': 'Your email address is now {email}. Sign in with it from now on.',
+    'changeEmail.taken': 'Another account has this address now. Ask again with another one.',
+    'changePassword.heading': 'Change password',
+    'changePassword.submit': 'Change password',
+    'changePassword.changed': 'Your password is changed and every session has ended. Sign in with the new password.',
+    'password.wrong': 'The password is wrong.',
     'status.active': 'Active',
     'status.pending_activation': 'Waiting for activation',
     'error.network': 'Could not reach the API at {api}. Is it running, and is this page\'s origin in Cors:AllowedOrigins?',
@@ -154,6 +168,20 @@
     'profile.createdAt': '注册时间',
     'profile.activatedAt': '激活时间',
     'profile.signOut': '退出登录',
+    'field.newEmail': '新邮箱',
+    'field.currentPassword': '当前密码',
+    'field.newPassword': '新密码',
+    'field.confirmNewPassword': '确认新密码',
+    'changeEmail.heading': '更改邮箱',
+    'changeEmail.submit': '发送确认邮件',
+    'changeEmail.sent': '确认链接和 6 位验证码已发送到 {email}。打开链接，或在这里输入验证码：邮箱在确认后才会更改。',
+    'changeEmail.confirm': '确认新邮箱',
+    'changeEmail.changed': '您的邮箱现在是 {email}，以后请用它登录。',
+    'changeEmail.taken': '另一个账户已经在使用这个地址，请换一个地址重新申请。',
+    'changePassword.heading': '修改密码',
+    'changePassword.submit': '修改密码',
+    'changePassword.changed': '密码已修改，所有登录都已失效。请用新密码重新登录。',
+    'password.wrong': '密码错误。',
     'status.active': '已激活',
     'status.pending_activation': '待激活',
     'error.network': '无法连接接口 {api}。请确认它正在运行，并且本页面的来源在 Cors:AllowedOrigins 中。',
@@ -472,20 +500,57 @@
 
   async function loginPage() {
     const form = formById('login-form');
+    const emailForm = formById('email-form');
+    const emailCodeForm = formById('email-code-form');
+    const passwordForm = formById('password-form');
+    /** The address the last change request went to: the code confirms that one. */
+    let pendingEmail = '';
 
-    /** @param {string} [message] */
-    const showLogin = (message) => {
+    /**
+     * @param {{ error?: string, notice?: string }} [message]
+     */
+    const showLogin = ({ error, notice } = {}) => {
+      sessionStorage.removeItem(TOKEN_KEY);
+      for (const f of [emailForm, emailCodeForm, passwordForm]) { f.reset(); clearErrors(f); }
       show('profile', false);
       show('login', true);
-      if (message) showFormError(form, message);
+      document.title = t('login.title');
+      if (error) showFormError(form, error);
+      setText('login-notice', notice || '');
+      show('login-notice', Boolean(notice));
+    };
+
+    /** @param {string} text */
+    const notify = (text) => {
+      setText('profile-notice', text);
+      show('profile-notice', true);
+    };
+
+    /**
+     * What a profile form does with a failure: a sign-in that ended goes back to the form; a field's
+     * problem goes next to it; the rest under the form.
+     * @param {HTMLFormElement} target
+     * @param {{ status: number, data: Problem | null }} result
+     * @param {Record<string, string>} [fieldOf] the field a problem code belongs to
+     */
+    const showFailure = (target, result, fieldOf = {}) => {
+      const code = result.data && result.data.code;
+      if (result.status === 401) {
+        showLogin({ error: t('login.signedOut') });
+      } else if (code === 'wrong_password' && fieldOf.wrong_password) {
+        showFieldErrors(target, { [fieldOf.wrong_password]: [t('password.wrong')] });
+      } else if (result.status === 400 && result.data && result.data.errors) {
+        showFieldErrors(target, result.data.errors);
+      } else {
+        showFormError(target, describe(result));
+      }
     };
 
     /** @param {string} token */
     const showProfile = async (token) => {
       const result = await api('get', '/me', { token });
       if (!result.ok) {
-        sessionStorage.removeItem(TOKEN_KEY);
-        showLogin(result.status === 401 ? t('login.signedOut') : describe(result));
+        showLogin({ error: result.status === 401 ? t('login.signedOut') : describe(result) });
         return;
       }
       const me = result.data;
@@ -498,7 +563,9 @@
       setText('profile-created', when(me.createdAt));
       setText('profile-activated', when(me.activatedAt));
       show('login', false);
+      show('login-notice', false);
       show('profile', true);
+      document.title = t('profile.heading');
     };
 
     onSubmit(form, async () => {
@@ -518,8 +585,65 @@
       }
     });
 
+    // POST /me/email: nothing changes until the new address confirms, by the mailed link or the code typed here.
+    onSubmit(emailForm, async () => {
+      show('profile-notice', false);
+      const email = value(emailForm, 'email').trim();
+      const result = await api('post', '/me/email', { body: { email, password: value(emailForm, 'password') }, token: sessionStorage.getItem(TOKEN_KEY) });
+      if (result.ok) {
+        pendingEmail = email;
+        emailForm.reset();
+        setText('email-code-sent', t('changeEmail.sent', { email }));
+        clearErrors(emailCodeForm);
+        show('email-form', false);
+        show('email-code-form', true);
+        /** @type {HTMLInputElement} */ (byId('email-code')).focus();
+      } else {
+        showFailure(emailForm, result, { wrong_password: 'password' });
+      }
+    });
+
+    onSubmit(emailCodeForm, async () => {
+      const result = await api('post', '/email/confirm', { body: { email: pendingEmail, code: value(emailCodeForm, 'code').trim() } });
+      const code = result.ok ? null : result.data && result.data.code;
+      if (result.ok) {
+        setText('profile-email', result.data.email);
+        emailCodeForm.reset();
+        show('email-code-form', false);
+        show('email-form', true);
+        notify(t('changeEmail.changed', { email: result.data.email }));
+      } else if (code === 'code_invalid') {
+        showFieldErrors(emailCodeForm, { code: [t('code.invalid')] });
+      } else if (code === 'token_expired') {
+        showFieldErrors(emailCodeForm, { code: [t('code.expired')] });
+      } else if (code === 'email_taken') {
+        show('email-code-form', false);
+        show('email-form', true);
+        showFormError(emailForm, t('changeEmail.taken'));
+      } else {
+        showFailure(emailCodeForm, result);
+      }
+    });
+
+    // POST /me/password ends every sign-in, this one too: back to the form, to sign in with the new password.
+    onSubmit(passwordForm, async () => {
+      show('profile-notice', false);
+      const result = await api('post', '/me/password', {
+        body: {
+          currentPassword: value(passwordForm, 'currentPassword'),
+          password: value(passwordForm, 'password'),
+          confirmPassword: value(passwordForm, 'confirmPassword'),
+        },
+        token: sessionStorage.getItem(TOKEN_KEY),
+      });
+      if (result.ok) {
+        showLogin({ notice: t('changePassword.changed') });
+      } else {
+        showFailure(passwordForm, result, { wrong_password: 'currentPassword' });
+      }
+    });
+
     byId('sign-out').addEventListener('click', () => {
-      sessionStorage.removeItem(TOKEN_KEY);
       clearErrors(form);
       showLogin();
     });
