@@ -28,12 +28,14 @@ public static class AccountCodeCheck
         database.WriteAsync(WriteNeeds.KeysAndLocks, async session =>
         {
             var attempt = await session.Tokens.CountCodeAttemptAsync(purpose, email);
-            // An email change's code is tied to the new address, which no account has yet.
+            // An email change's code is tied to the new address, which no account has yet. An address
+            // without an account looks for the code too (of no account), and a used-up code is looked
+            // up before it is refused: every failure runs the same queries.
             var user = purpose == TokenPurpose.EmailChange ? null : await session.Users.FindByEmailAsync(email);
-            var hash = attempt > maxAttempts || !AccountCodes.IsWellFormed(code) ? null
+            var found = !AccountCodes.IsWellFormed(code) ? null
                 : purpose == TokenPurpose.EmailChange ? await session.Tokens.FindByNewEmailCodeAsync(email, purpose, code)
-                : user is not null ? await session.Tokens.FindByCodeAsync(user.Id, purpose, code)
-                : null;
+                : await session.Tokens.FindByCodeAsync(user?.Id ?? Guid.Empty, purpose, code);
+            var hash = attempt > maxAttempts ? null : found;
             if (hash is not null)
             {
                 await session.Tokens.ClearCodeAttemptsAsync(purpose, email);

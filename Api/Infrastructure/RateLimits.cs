@@ -29,7 +29,7 @@ public sealed class RateLimitingOptions
     public int ForgotPassword { get; set; } = 5;
 
     /// <summary>
-    /// <c>POST /activate</c> and <c>POST /password/reset</c>, the endpoints that take a typed code,
+    /// <c>POST /activate</c>, <c>POST /password/reset</c> and <c>POST /email/confirm</c>, the endpoints that take a typed code,
     /// per client IP per window: a code is short, so guessing across many addresses is held back here.
     /// </summary>
     public int Codes { get; set; } = 30;

@@ -9,7 +9,8 @@ using static Accounts.Bench.Requests;
 
 var quick = args.Contains("--quick");
 // --only register|activation runs one part, for iterating on it; the table then has only its rows.
-// --only scale runs the one-against-two-instances comparison on PostgreSQL instead (Scale.cs).
+// --only scale runs the one-against-two-instances comparison on PostgreSQL instead (Scale.cs);
+// --only codes times code_invalid answers with and without a code behind the address (CodeTiming.cs).
 var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
 var seconds = quick ? 5 : 15;
 var cores = Environment.ProcessorCount;
@@ -30,6 +31,13 @@ Console.WriteLine($"hash: {msPerHash:F1} ms at {Iterations} iterations; limit {h
 if (only == "scale")
 {
     await Scale.RunAsync(apiDll, quick);
+    return;
+}
+
+// Issue 15: code_invalid answers take about the same time whether or not the address has a code (CodeTiming.cs).
+if (only == "codes")
+{
+    await CodeTiming.RunAsync(apiDll, quick);
     return;
 }
 
