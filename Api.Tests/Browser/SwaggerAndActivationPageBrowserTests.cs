@@ -84,18 +84,10 @@ public sealed class SwaggerAndActivationPageBrowserTests(BrowserFixture browser)
             (chinese, "wangfang", "zh-CN", "激活您的账户", "激活账户", "账户已激活", "您的账户已经激活，现在可以登录了。"),
         })
         {
-            // A browser in English opens both: the page speaks the account's language.
-            await using var context = await browser.NewContextAsync("en-US");
-            var page = await context.NewPageAsync();
-            var response = await page.GotoAsync(new Uri(app.BaseAddress, TestApp.PathOf(mail.Link)).AbsoluteUri);
-
-            Assert.Equal(200, response!.Status);
-            Assert.Contains("frame-ancestors 'none'", response.Headers["content-security-policy"]);
-            await Expect(page.Locator("html")).ToHaveAttributeAsync("lang", lang);
-            await Expect(page.GetByRole(AriaRole.Heading, new() { Name = heading })).ToBeVisibleAsync();
+            var (context, page) = await OpenLinkPageAsync(app, mail.Link, lang, heading);
+            await using var _ = context;
             await BrowserFixture.ScreenshotAsync(page, $"activation-confirm.{lang}");
             // The page has loaded and run whatever it has: still pending (a scanner that runs pages stops here).
-            await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
             Assert.Equal("pending_activation", await app.ScalarAsync<string>("SELECT status FROM users WHERE username = @username;", new { username }));
             await Axe.AssertNoViolationsAsync(page, $"the activation link's confirm page ({lang})");
 
@@ -127,16 +119,8 @@ public sealed class SwaggerAndActivationPageBrowserTests(BrowserFixture browser)
             }
 
             var mail = await smtp.WaitForMailAsync($"{username}.new@example.com");
-            // A browser in English opens both: the page speaks the account's language.
-            await using var context = await browser.NewContextAsync("en-US");
-            var page = await context.NewPageAsync();
-            var response = await page.GotoAsync(new Uri(app.BaseAddress, TestApp.PathOf(mail.Link)).AbsoluteUri);
-
-            Assert.Equal(200, response!.Status);
-            Assert.Contains("frame-ancestors 'none'", response.Headers["content-security-policy"]);
-            await Expect(page.Locator("html")).ToHaveAttributeAsync("lang", lang);
-            await Expect(page.GetByRole(AriaRole.Heading, new() { Name = heading })).ToBeVisibleAsync();
-            await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+            var (context, page) = await OpenLinkPageAsync(app, mail.Link, lang, heading);
+            await using var _ = context;
             Assert.Equal($"{username}@example.com", await app.ScalarAsync<string>("SELECT email FROM users WHERE username = @username;", new { username }));
             await BrowserFixture.ScreenshotAsync(page, $"email-change-confirm.{lang}");
             await Axe.AssertNoViolationsAsync(page, $"the email change link's confirm page ({lang})");
@@ -186,6 +170,32 @@ public sealed class SwaggerAndActivationPageBrowserTests(BrowserFixture browser)
             var dead = await page.GotoAsync(new Uri(app.BaseAddress, "activate?token=" + new string('A', 43)).AbsoluteUri);
             Assert.Equal(404, dead!.Status);
             await Axe.AssertNoViolationsAsync(page, $"the invalid activation link's page ({locale})");
+        }
+    }
+
+    /// <summary>
+    /// Opens a mailed link in a browser whose language is English (the page must speak the
+    /// account's, <paramref name="lang"/>), checks the page as served, and waits until it has loaded
+    /// and run whatever it has, as a scanner that runs pages would.
+    /// </summary>
+    private async Task<(IBrowserContext Context, IPage Page)> OpenLinkPageAsync(TestApp app, Uri link, string lang, string heading)
+    {
+        var context = await browser.NewContextAsync("en-US");
+        try
+        {
+            var page = await context.NewPageAsync();
+            var response = await page.GotoAsync(new Uri(app.BaseAddress, TestApp.PathOf(link)).AbsoluteUri);
+            Assert.Equal(200, response!.Status);
+            Assert.Contains("frame-ancestors 'none'", response.Headers["content-security-policy"]);
+            await Expect(page.Locator("html")).ToHaveAttributeAsync("lang", lang);
+            await Expect(page.GetByRole(AriaRole.Heading, new() { Name = heading })).ToBeVisibleAsync();
+            await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+            return (context, page);
+        }
+        catch
+        {
+            await context.DisposeAsync();
+            throw;
         }
     }
 }
