@@ -225,7 +225,7 @@ public sealed class DemoBrowserTests(BrowserFixture browser)
     }
 
     [Fact]
-    public async Task On_the_profile_page_change_the_email_with_the_mailed_code_then_the_password_which_signs_out_everywhere()
+    public async Task On_the_profile_page_change_the_email_with_the_mailed_code_then_the_password_which_signs_out_everywhere_then_delete_the_account()
     {
         const string newEmail = "alice.new@example.com";
         const string newPassword = "a new horse battery staple";
@@ -309,10 +309,24 @@ public sealed class DemoBrowserTests(BrowserFixture browser)
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await Expect(page.Locator("#profile-email")).ToHaveTextAsync(newEmail);
         await Expect(page.Locator("#login-notice")).ToBeHiddenAsync();
+
+        // Delete the account: a wrong password first; then it is gone, and its username free again.
+        var deleteForm = page.Locator("#delete-form");
+        await deleteForm.GetByLabel("Current password").FillAsync("not the password");
+        await deleteForm.GetByRole(AriaRole.Button, new() { Name = "Delete my account" }).ClickAsync();
+        await Expect(page.Locator("#delete-password-error")).ToHaveTextAsync("The password is wrong.");
+        Assert.Equal(1, await app.ScalarAsync<long>("SELECT COUNT(*) FROM users;"));
+        await deleteForm.GetByLabel("Current password").FillAsync(newPassword);
+        await deleteForm.GetByRole(AriaRole.Button, new() { Name = "Delete my account" }).ClickAsync();
+        await Expect(page.Locator("#login-notice")).ToHaveTextAsync("Your account is deleted. Its username and email address are free again.");
+        await BrowserFixture.ScreenshotAsync(page, "demo-account-deleted");
+        await Axe.AssertNoViolationsAsync(page, "the sign-in form after the account was deleted");
+        Assert.Equal(0, await app.ScalarAsync<long>("SELECT COUNT(*) FROM users;"));
+        Assert.Equal(HttpStatusCode.Accepted, (await app.RegisterAsync("alice", newEmail)).StatusCode);
     }
 
     [Fact]
-    public async Task The_profile_page_changes_the_email_and_the_password_in_Chinese()
+    public async Task The_profile_page_changes_the_email_and_the_password_and_deletes_the_account_in_Chinese()
     {
         const string newEmail = "wang.new@example.com";
         const string newPassword = "a new horse battery staple";
@@ -350,6 +364,13 @@ public sealed class DemoBrowserTests(BrowserFixture browser)
         await passwordForm.GetByRole(AriaRole.Button, new() { Name = "修改密码" }).ClickAsync();
         await Expect(page.Locator("#login-notice")).ToHaveTextAsync("密码已修改，所有登录都已失效。请用新密码重新登录。");
         await Axe.AssertNoViolationsAsync(page, "the sign-in form after the password changed, in Chinese");
-        Assert.Equal(HttpStatusCode.OK, (await app.LoginAsync(newEmail, newPassword)).StatusCode);
+
+        await page.GetByLabel("用户名或邮箱").FillAsync(newEmail);
+        await page.GetByLabel("密码", new() { Exact = true }).FillAsync(newPassword);
+        await page.GetByRole(AriaRole.Button, new() { Name = "登录" }).ClickAsync();
+        await page.Locator("#delete-form").GetByLabel("当前密码").FillAsync(newPassword);
+        await page.GetByRole(AriaRole.Button, new() { Name = "删除我的账户" }).ClickAsync();
+        await Expect(page.Locator("#login-notice")).ToHaveTextAsync("您的账户已删除，它的用户名和邮箱可以重新使用了。");
+        Assert.Equal(0, await app.ScalarAsync<long>("SELECT COUNT(*) FROM users;"));
     }
 }

@@ -60,6 +60,7 @@ public sealed class HealthAndDocsTests
         Assert.Equal(["200", "401", "503"], Responses(paths, "/me", "get"));
         Assert.Equal(["204", "400", "401", "403", "413", "415", "429", "503"], Responses(paths, "/me/password", "post"));
         Assert.Equal(["202", "400", "401", "403", "413", "415", "429", "503"], Responses(paths, "/me/email", "post"));
+        Assert.Equal(["204", "400", "401", "403", "413", "415", "429", "503"], Responses(paths, "/me/delete", "post"));
         Assert.Equal(["200", "400", "404", "409", "410", "503"], Responses(paths, "/email/confirm", "get"));
         Assert.Equal(["200", "400", "404", "409", "410", "413", "415", "429", "503"], Responses(paths, "/email/confirm", "post"));
         Assert.Equal(["202", "400", "413", "415", "429", "503"], Responses(paths, "/password/forgot", "post"));
@@ -67,6 +68,7 @@ public sealed class HealthAndDocsTests
         Assert.Equal(["200"], Responses(paths, "/password/reset", "get"));
         Assert.Equal("Bearer", paths.GetProperty("/me").GetProperty("get").GetProperty("security")[0].EnumerateObject().Single().Name);
         Assert.Equal("Bearer", paths.GetProperty("/me/password").GetProperty("post").GetProperty("security")[0].EnumerateObject().Single().Name);
+        Assert.Equal("Bearer", paths.GetProperty("/me/delete").GetProperty("post").GetProperty("security")[0].EnumerateObject().Single().Name);
         Assert.True(paths.TryGetProperty("/health/live", out _));
         Assert.True(paths.TryGetProperty("/health/ready", out _));
 

@@ -25,6 +25,7 @@ public static class AccountsExtensions
         services.AddSingleton<IValidator<ResetPasswordRequest>, ResetPasswordRequestValidator>();
         services.AddSingleton<IValidator<ChangePasswordRequest>, ChangePasswordRequestValidator>();
         services.AddSingleton<IValidator<ChangeEmailRequest>, ChangeEmailRequestValidator>();
+        services.AddSingleton<IValidator<DeleteAccountRequest>, DeleteAccountRequestValidator>();
         services.AddSingleton<EmailChanger>();
         services.AddSingleton<AccountActivator>();
         services.AddSingleton<LoginThrottle>();
@@ -48,12 +49,12 @@ public static class AccountsExtensions
         services.AddApiDocumentationOf(
             new Dictionary<string, string>
             {
-                ["Accounts"] = "Register, activate from the mailed link, sign in, read the signed-in profile, change the email address or the password, reset a forgotten password.",
+                ["Accounts"] = "Register, activate from the mailed link, sign in, read the signed-in profile, change the email address or the password, erase the account, reset a forgotten password.",
             },
             ProblemCodes.DeclaredIn(typeof(AccountErrors)));
         return services;
     }
 
     public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder routes) =>
-        routes.MapRegistration().MapActivation().MapResend().MapLogin().MapProfile().MapPasswordChange().MapEmailChange().MapPasswordReset();
+        routes.MapRegistration().MapActivation().MapResend().MapLogin().MapProfile().MapPasswordChange().MapEmailChange().MapAccountDeletion().MapPasswordReset();
 }

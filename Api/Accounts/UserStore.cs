@@ -84,6 +84,27 @@ public sealed class UserStore(DbSession session)
             "UPDATE users SET email = @Email, email_key = @EmailKey WHERE id = @Id;",
             new { Id = id, Email = email, EmailKey = Normalization.Key(email) }) == 1;
 
+    /// <summary>
+    /// Erases <paramref name="user"/> and everything tied to it (its links and codes, its mails, the
+    /// failed sign-ins and code tries under its username and address), only while its security
+    /// stamp is still the one it was read with; false, and nothing erased, when it was not.
+    /// </summary>
+    public async Task<bool> EraseAsync(User user)
+    {
+        if (await session.ExecuteAsync(
+                "DELETE FROM users WHERE id = @Id AND security_stamp = @SecurityStamp;", new { user.Id, user.SecurityStamp }) != 1)
+        {
+            return false;
+        }
+
+        var keys = new { user.Id, UsernameKey = Normalization.Key(user.Username), EmailKey = Normalization.Key(user.Email) };
+        await session.ExecuteAsync("DELETE FROM account_tokens WHERE user_id = @Id;", keys);
+        await session.ExecuteAsync("DELETE FROM outbox WHERE user_id = @Id;", keys);
+        await session.ExecuteAsync("DELETE FROM login_failures WHERE login_key IN (@UsernameKey, @EmailKey);", keys);
+        await session.ExecuteAsync("DELETE FROM code_failures WHERE email_key = @EmailKey;", keys);
+        return true;
+    }
+
     /// <summary>Activates a pending account; false when it was not pending.</summary>
     public async Task<bool> ActivateAsync(Guid id, DateTimeOffset now)
     {

@@ -255,6 +255,12 @@ public abstract partial class Database(ILogger logger) : IAsyncDisposable
 
     protected abstract Task<T> WriteCoreAsync<T>(IsolationLevel isolation, Func<DbSession, Task<T>> work, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// After an erasure: makes sure the erased rows' old bytes are gone from every file the
+    /// database keeps (SQLite's WAL); nothing to do where the provider has no such copies to reach.
+    /// </summary>
+    public virtual Task EraseFreedSpaceAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+
     /// <summary>Creates what is missing and applies pending migrations; returns how many ran.</summary>
     public abstract Task<int> MigrateAsync(CancellationToken cancellationToken = default);
 

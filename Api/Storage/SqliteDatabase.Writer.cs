@@ -140,8 +140,9 @@ public sealed partial class SqliteDatabase
         {
             await connection.OpenAsync();
             // FULL is SQLite's default; said here because an acknowledged write rests on it: in WAL
-            // mode, NORMAL would let the last commits before a power cut be lost.
-            await connection.ExecuteAsync($"PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = {WriterCheckpointFrames};");
+            // mode, NORMAL would let the last commits before a power cut be lost. secure_delete zeroes
+            // what a delete frees, so an erased account's bytes do not stay in the file's free space.
+            await connection.ExecuteAsync($"PRAGMA synchronous = FULL; PRAGMA secure_delete = ON; PRAGMA wal_autocheckpoint = {WriterCheckpointFrames};");
             return connection;
         }
         catch

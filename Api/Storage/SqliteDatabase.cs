@@ -81,6 +81,19 @@ public sealed partial class SqliteDatabase : Database
     }
 
     /// <summary>
+    /// The writer runs with <c>secure_delete</c>, so an erased row's bytes are zeroed in its pages;
+    /// the WAL still holds earlier images of those pages until it is reset. A TRUNCATE checkpoint
+    /// copies every frame into the database file and empties the WAL. It waits (the busy timeout)
+    /// for readers and the writer in the way; when it cannot finish now, the next checkpoint that
+    /// resets the WAL does it.
+    /// </summary>
+    public override async Task EraseFreedSpaceAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenSqliteAsync(cancellationToken);
+        await connection.ExecuteAsync("PRAGMA wal_checkpoint(TRUNCATE);");
+    }
+
+    /// <summary>
     /// Turns on WAL and applies each pending script in its own transaction, moving <c>PRAGMA user_version</c>
     /// to its number. With nothing pending it writes nothing, so an app restarted on a database
     /// that cannot take writes now (a full disk, a read-only file) still starts, and answers 503.

@@ -104,6 +104,10 @@
     'changePassword.submit': 'Change password',
     'changePassword.changed': 'Your password is changed and every session has ended. Sign in with the new password.',
     'password.wrong': 'The password is wrong.',
+    'deleteAccount.heading': 'Delete account',
+    'deleteAccount.hint': 'This erases the account and everything tied to it, at once. It cannot be undone.',
+    'deleteAccount.submit': 'Delete my account',
+    'deleteAccount.done': 'Your account is deleted. Its username and email address are free again.',
     'status.active': 'Active',
     'status.pending_activation': 'Waiting for activation',
     'error.network': 'Could not reach the API at {api}. Is it running, and is this page\'s origin in Cors:AllowedOrigins?',
@@ -182,6 +186,10 @@
     'changePassword.submit': '修改密码',
     'changePassword.changed': '密码已修改，所有登录都已失效。请用新密码重新登录。',
     'password.wrong': '密码错误。',
+    'deleteAccount.heading': '删除账户',
+    'deleteAccount.hint': '这会立即删除账户及与之相关的一切，无法撤销。',
+    'deleteAccount.submit': '删除我的账户',
+    'deleteAccount.done': '您的账户已删除，它的用户名和邮箱可以重新使用了。',
     'status.active': '已激活',
     'status.pending_activation': '待激活',
     'error.network': '无法连接接口 {api}。请确认它正在运行，并且本页面的来源在 Cors:AllowedOrigins 中。',
@@ -503,6 +511,7 @@
     const emailForm = formById('email-form');
     const emailCodeForm = formById('email-code-form');
     const passwordForm = formById('password-form');
+    const deleteForm = formById('delete-form');
     /** The address the last change request went to: the code confirms that one. */
     let pendingEmail = '';
 
@@ -511,7 +520,7 @@
      */
     const showLogin = ({ error, notice } = {}) => {
       sessionStorage.removeItem(TOKEN_KEY);
-      for (const f of [emailForm, emailCodeForm, passwordForm]) { f.reset(); clearErrors(f); }
+      for (const f of [emailForm, emailCodeForm, passwordForm, deleteForm]) { f.reset(); clearErrors(f); }
       show('profile', false);
       show('login', true);
       document.title = t('login.title');
@@ -640,6 +649,17 @@
         showLogin({ notice: t('changePassword.changed') });
       } else {
         showFailure(passwordForm, result, { wrong_password: 'currentPassword' });
+      }
+    });
+
+    // POST /me/delete erases the account at once; this sign-in ends with it.
+    onSubmit(deleteForm, async () => {
+      show('profile-notice', false);
+      const result = await api('post', '/me/delete', { body: { password: value(deleteForm, 'password') }, token: sessionStorage.getItem(TOKEN_KEY) });
+      if (result.ok) {
+        showLogin({ notice: t('deleteAccount.done') });
+      } else {
+        showFailure(deleteForm, result, { wrong_password: 'password' });
       }
     });
 
