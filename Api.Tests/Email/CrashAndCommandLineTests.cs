@@ -107,6 +107,30 @@ public sealed class CrashAndCommandLineTests
     }
 
     [Fact]
+    public async Task The_command_line_purges_dead_mail_one_by_id_then_the_rest_and_leaves_other_rows()
+    {
+        await using var refusing = new TestSmtpServer { DataReply = _ => Task.FromResult<string?>("554 5.7.1 Rejected for policy") };
+        await using var first = TestOutbox.StartApp(refusing);
+        await TestOutbox.EnqueueAsync(first, 3);
+        await Eventually.TrueAsync(
+            async () => await first.ScalarAsync<long>("SELECT COUNT(*) FROM outbox WHERE status = 'dead';") == 3, "all three are dead");
+        await first.StopAsync();
+        await first.ExecuteAsync("UPDATE outbox SET status = 'sent' WHERE id = (SELECT MAX(id) FROM outbox);");
+        var oldest = await first.ScalarAsync<long>("SELECT MIN(id) FROM outbox;");
+        var settings = TestSettings.Defaults(first.Directory, refusing.Port);
+
+        var (one, oneOutput) = await ApiProcess.RunAsync(first.Directory, settings, "outbox", "purge", "--dead", oldest.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(one == 0, oneOutput);
+        Assert.StartsWith("1 dead message(s) deleted.", oneOutput);
+        Assert.Equal(0, await first.ScalarAsync<long>("SELECT COUNT(*) FROM outbox WHERE id = @oldest;", new { oldest }));
+
+        var (rest, restOutput) = await ApiProcess.RunAsync(first.Directory, settings, "outbox", "purge", "--dead");
+        Assert.True(rest == 0, restOutput);
+        Assert.StartsWith("1 dead message(s) deleted.", restOutput);
+        Assert.Equal(["sent"], await first.QueryAsync<string>("SELECT status FROM outbox;"));
+    }
+
+    [Fact]
     public async Task An_unknown_outbox_command_prints_the_usage_and_fails()
     {
         using var folder = new TemporaryDatabase("accounts-cli-");

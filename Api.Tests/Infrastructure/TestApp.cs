@@ -147,6 +147,9 @@ public sealed class TestApp : IAsyncDisposable
 
     public Task<T> ScalarAsync<T>(string sql, object? parameters = null) => TestStorage.ScalarAsync<T>(Directory, sql, parameters);
 
+    /// <summary>Runs a statement on the app's database through a connection of the test's own (to set up a state the API does not make quickly, such as an old row).</summary>
+    public Task<int> ExecuteAsync(string sql, object? parameters = null) => TestStorage.ExecuteAsync(Directory, sql, parameters);
+
     /// <summary>The path and query of a mailed link, to call on this app instead of <see cref="PublicBaseUrl"/>.</summary>
     public static string PathOf(Uri link) => link.PathAndQuery;
 

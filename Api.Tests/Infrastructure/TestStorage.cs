@@ -76,6 +76,13 @@ public static class TestStorage
         return (await connection.ExecuteScalarAsync<T>(sql, parameters))!;
     }
 
+    /// <summary>Runs a statement on the folder's database through a connection of the test's own; returns the rows it changed.</summary>
+    public static async Task<int> ExecuteAsync(string directory, string sql, object? parameters = null)
+    {
+        await using var connection = await OpenAsync(directory);
+        return await connection.ExecuteAsync(sql, parameters);
+    }
+
     /// <summary>Takes the database away under a running app: its next query fails.</summary>
     public static async Task DestroyAsync(string directory)
     {

@@ -69,6 +69,10 @@ public sealed class Outbox(Database database, TimeProvider time)
         return database.WriteAsync(WriteNeeds.KeysAndLocks, session => session.Outbox.RetryDeadAsync(ids, now), cancellationToken);
     }
 
+    /// <inheritdoc cref="OutboxStore.PurgeDeadAsync"/>
+    public Task<int> PurgeDeadAsync(IReadOnlyCollection<long>? ids, CancellationToken cancellationToken) =>
+        database.WriteAsync(WriteNeeds.KeysAndLocks, session => session.Outbox.PurgeDeadAsync(ids), cancellationToken);
+
     /// <inheritdoc cref="OutboxStore.GetStatisticsAsync"/>
     public Task<OutboxStatistics> GetStatisticsAsync(CancellationToken cancellationToken) =>
         database.ReadAsync(session => session.Outbox.GetStatisticsAsync(), cancellationToken);

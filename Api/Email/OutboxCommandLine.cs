@@ -8,8 +8,10 @@ namespace Accounts.Api.Email;
 /// <code>
 /// dotnet run --project Api -- outbox list [--dead | --pending | --sent | --all] [--limit N]
 /// dotnet run --project Api -- outbox retry --all-dead | ID…
+/// dotnet run --project Api -- outbox purge --dead [ID…]
 /// </code>
-/// A retried message is due at once; a running server picks it up at its next sweep.
+/// A retried message is due at once; a running server picks it up at its next sweep. A purged one
+/// is deleted (sent and skipped messages go by themselves after <c>Email:Delivery:Retention</c>).
 /// </summary>
 public sealed record OutboxCommandLine(string Verb, string? Status, int Limit, IReadOnlyList<long>? Ids, string? Error)
 {
@@ -17,6 +19,7 @@ public sealed record OutboxCommandLine(string Verb, string? Status, int Limit, I
         usage:
           outbox list [--dead | --pending | --sent | --skipped | --all] [--limit N]   (default: --dead, 50)
           outbox retry --all-dead | ID...                                            (dead messages only)
+          outbox purge --dead [ID...]                                                (deletes dead messages: all, or these)
         """;
 
     /// <summary>The command when <paramref name="args"/> start with <c>outbox</c>; null otherwise (run the server).</summary>
@@ -35,6 +38,8 @@ public sealed record OutboxCommandLine(string Verb, string? Status, int Limit, I
             "retry" when rest is ["--all-dead"] => new("retry", "dead", 0, null, null),
             "retry" when rest.Count > 0 && rest.All(a => long.TryParse(a, NumberStyles.None, CultureInfo.InvariantCulture, out _)) =>
                 new("retry", "dead", 0, [.. rest.Select(a => long.Parse(a, CultureInfo.InvariantCulture))], null),
+            "purge" when rest is ["--dead", .. var ids] && ids.All(a => long.TryParse(a, NumberStyles.None, CultureInfo.InvariantCulture, out _)) =>
+                new("purge", "dead", 0, ids.Count == 0 ? null : [.. ids.Select(a => long.Parse(a, CultureInfo.InvariantCulture))], null),
             _ => Invalid($"unknown command 'outbox {string.Join(' ', args.Skip(1))}'"),
         };
     }
@@ -78,6 +83,13 @@ public sealed record OutboxCommandLine(string Verb, string? Status, int Limit, I
 
         await services.GetRequiredService<Database>().MigrateAsync(cancellationToken);
         var store = services.GetRequiredService<Outbox>();
+        if (Verb == "purge")
+        {
+            var purged = await store.PurgeDeadAsync(Ids, cancellationToken);
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{purged} dead message(s) deleted."));
+            return 0;
+        }
+
         if (Verb == "retry")
         {
             var count = await store.RetryDeadAsync(Ids, cancellationToken);

@@ -186,6 +186,12 @@ public sealed class OutboxStore(DbSession session)
             """,
             new { Now = now, All = ids is null, Ids = session.SetOf(ids ?? []) });
 
+    /// <summary>Deletes dead messages (all of them when <paramref name="ids"/> is null); returns how many.</summary>
+    public Task<int> PurgeDeadAsync(IReadOnlyCollection<long>? ids) =>
+        session.ExecuteAsync(
+            $"DELETE FROM outbox WHERE status = 'dead' AND (@All OR {session.InSet("id", "@Ids")});",
+            new { All = ids is null, Ids = session.SetOf(ids ?? []) });
+
     /// <summary>Pending and dead counts and the oldest pending message's creation time, for health checks.</summary>
     public Task<OutboxStatistics> GetStatisticsAsync()
     {
