@@ -1,10 +1,11 @@
 using Accounts.Api.Accounts;
 using Accounts.Api.Demo;
 using Accounts.Api.Email;
+using Accounts.Api.Housekeeping;
 using Accounts.Api.Infrastructure;
 using Accounts.Api.Storage;
 
-// `outbox list|retry …` runs against the configured database instead of starting the server;
+// `outbox list|retry|purge …` runs against the configured database instead of starting the server;
 // `openapi` writes the OpenAPI document to the repository's openapi.json.
 var outboxCommand = OutboxCommandLine.Parse(args);
 var openApiFile = args is ["openapi"] ? OpenApi.CommittedFile() : null;
@@ -24,6 +25,7 @@ builder.Services.AddApiDataProtection(builder.Configuration, builder.Environment
 builder.Services.AddStorage();
 builder.Services.AddEmailDelivery();
 builder.Services.AddAccounts();
+builder.Services.AddHousekeeping();
 
 var app = builder.Build();
 

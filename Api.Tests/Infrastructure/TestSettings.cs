@@ -23,6 +23,8 @@ public static class TestSettings
         ["Email:Smtp:Timeout"] = "00:00:05",
         ["DataProtection:KeysDirectory"] = Path.Combine(directory, "keys"),
         ["RateLimiting:Enabled"] = "false",
+        // Off unless a test turns it on: a run would otherwise start whenever a test moves its clock a minute.
+        ["Housekeeping:Interval"] = "00:00:00",
         ["Logging:LogLevel:Default"] = "Warning",
     };
 

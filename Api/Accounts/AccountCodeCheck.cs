@@ -24,10 +24,10 @@ public static class AccountCodeCheck
     /// otherwise, for the caller to answer <c>code_invalid</c> whatever the reason.
     /// </summary>
     public static Task<byte[]?> FindLinkAsync(
-        Database database, string purpose, string email, string code, int maxAttempts, CancellationToken cancellationToken) =>
+        Database database, string purpose, string email, string code, int maxAttempts, DateTimeOffset now, CancellationToken cancellationToken) =>
         database.WriteAsync(WriteNeeds.KeysAndLocks, async session =>
         {
-            var attempt = await session.Tokens.CountCodeAttemptAsync(purpose, email);
+            var attempt = await session.Tokens.CountCodeAttemptAsync(purpose, email, now);
             // An email change's code is tied to the new address, which no account has yet. An address
             // without an account looks for the code too (of no account), and a used-up code is looked
             // up before it is refused: every failure runs the same queries.

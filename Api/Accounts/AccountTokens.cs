@@ -78,7 +78,8 @@ public sealed class TokenState
 
     public DateTimeOffset? ConsumedAt { get; init; }
 
-    public string UserStatus { get; init; } = "";
+    /// <summary>The account's status; null when the account is gone and its link waits to expire (a never-activated account past its lifetime).</summary>
+    public string? UserStatus { get; init; }
 
     /// <summary>For an email-change link: the address it moves the account to.</summary>
     public string? NewEmail { get; init; }
@@ -163,14 +164,14 @@ public sealed class AccountTokenStore(DbSession session)
     }
 
     /// <summary>Counts a try of a <paramref name="purpose"/> code for the address, known or not, in one atomic upsert; returns the tries since its newest code.</summary>
-    public Task<long> CountCodeAttemptAsync(string purpose, string email)
+    public Task<long> CountCodeAttemptAsync(string purpose, string email, DateTimeOffset now)
     {
         const string sql = """
-            INSERT INTO code_failures (purpose, email_key, failures) VALUES (@Purpose, @EmailKey, 1)
-            ON CONFLICT (purpose, email_key) DO UPDATE SET failures = code_failures.failures + 1
+            INSERT INTO code_failures (purpose, email_key, failures, last_failure_at) VALUES (@Purpose, @EmailKey, 1, @Now)
+            ON CONFLICT (purpose, email_key) DO UPDATE SET failures = code_failures.failures + 1, last_failure_at = @Now
             RETURNING failures;
             """;
-        return session.ScalarAsync<long>(sql, new { Purpose = purpose, EmailKey = Normalization.Key(email) });
+        return session.ScalarAsync<long>(sql, new { Purpose = purpose, EmailKey = Normalization.Key(email), Now = now });
     }
 
     /// <summary>Forgets the tries counted against the address (a right code was given).</summary>
@@ -194,7 +195,7 @@ public sealed class AccountTokenStore(DbSession session)
     {
         const string sql = """
             SELECT t.user_id, t.expires_at, t.consumed_at, u.status, t.new_email
-            FROM account_tokens t JOIN users u ON u.id = t.user_id
+            FROM account_tokens t LEFT JOIN users u ON u.id = t.user_id
             WHERE t.token_hash = @Hash AND t.purpose = @Purpose;
             """;
         return session.QueryPreparedFirstOrDefaultAsync(
@@ -204,7 +205,7 @@ public sealed class AccountTokenStore(DbSession session)
                 UserId = row.Id(0),
                 ExpiresAt = row.Time(1),
                 ConsumedAt = row.NullableTime(2),
-                UserStatus = row.Text(3),
+                UserStatus = row.NullableText(3),
                 NewEmail = row.NullableText(4),
             },
             ("@Hash", hash),

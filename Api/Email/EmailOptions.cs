@@ -103,4 +103,10 @@ public sealed class DeliveryOptions
 
     /// <summary>How many due messages one claim takes.</summary>
     public int BatchSize { get; set; } = 100;
+
+    /// <summary>
+    /// How long sent and skipped messages are kept before housekeeping deletes them; longer than
+    /// every cooldown that reads the outbox (validated in <c>Housekeeping.RetentionValidator</c>).
+    /// </summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
 }

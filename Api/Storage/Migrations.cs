@@ -104,6 +104,17 @@ public static class Migrations
         ALTER TABLE account_tokens ADD COLUMN new_email_key TEXT NULL;
         CREATE INDEX ix_account_tokens_new_email ON account_tokens (new_email_key, purpose) WHERE new_email_key IS NOT NULL;
         """,
+
+        // 8: housekeeping finds what it deletes by index: expired tokens, old sent and skipped mails,
+        // stale sign-in failures and code tries (which now record when), and never-activated accounts.
+        """
+        ALTER TABLE code_failures ADD COLUMN last_failure_at INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX ix_code_failures_last ON code_failures (last_failure_at);
+        CREATE INDEX ix_account_tokens_expires ON account_tokens (expires_at);
+        CREATE INDEX ix_outbox_done ON outbox (created_at) WHERE status IN ('sent', 'skipped');
+        CREATE INDEX ix_login_failures_last ON login_failures (last_failure_at);
+        CREATE INDEX ix_users_pending ON users (created_at) WHERE status = 'pending_activation';
+        """,
     ];
 
     /// <summary>
@@ -193,6 +204,20 @@ public static class Migrations
         ALTER TABLE account_tokens ADD COLUMN new_email text NULL;
         ALTER TABLE account_tokens ADD COLUMN new_email_key text NULL;
         CREATE INDEX ix_account_tokens_new_email ON account_tokens (new_email_key, purpose) WHERE new_email_key IS NOT NULL;
+        """,
+
+        // 5: the housekeeping indexes, and when a code was last tried (SQLite's 8). The tokens'
+        // cascade goes, as SQLite (foreign keys off) never had it: an erased account's tokens are
+        // deleted with it, a purged never-activated account's stay until they expire, so its link
+        // answers "expired" rather than "not valid".
+        """
+        ALTER TABLE account_tokens DROP CONSTRAINT IF EXISTS account_tokens_user_id_fkey;
+        ALTER TABLE code_failures ADD COLUMN last_failure_at bigint NOT NULL DEFAULT 0;
+        CREATE INDEX ix_code_failures_last ON code_failures (last_failure_at);
+        CREATE INDEX ix_account_tokens_expires ON account_tokens (expires_at);
+        CREATE INDEX ix_outbox_done ON outbox (created_at) WHERE status IN ('sent', 'skipped');
+        CREATE INDEX ix_login_failures_last ON login_failures (last_failure_at);
+        CREATE INDEX ix_users_pending ON users (created_at) WHERE status = 'pending_activation';
         """,
     ];
 

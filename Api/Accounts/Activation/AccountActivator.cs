@@ -12,7 +12,7 @@ public sealed class AccountActivator(Database database, TimeProvider time, IOpti
     /// used up by <c>Activation:MaxCodeAttempts</c> tries alike.
     /// </summary>
     public async Task<ActivationOutcome> ActivateWithCodeAsync(string email, string code, CancellationToken cancellationToken) =>
-        await AccountCodeCheck.FindLinkAsync(database, TokenPurpose.Activation, email, code, options.Value.MaxCodeAttempts, cancellationToken) is { } hash
+        await AccountCodeCheck.FindLinkAsync(database, TokenPurpose.Activation, email, code, options.Value.MaxCodeAttempts, time.GetUtcNow(), cancellationToken) is { } hash
             ? await ActivateAsync(hash, cancellationToken)
             : ActivationOutcome.CodeInvalid;
 
@@ -42,8 +42,9 @@ public sealed class AccountActivator(Database database, TimeProvider time, IOpti
         {
             if (await session.Tokens.ConsumeAsync(hash, now))
             {
-                return await session.Users.ActivateAsync(state!.UserId, now)
-                    ? ActivationOutcome.Activated
+                // Not pending any more: activated meanwhile, or erased by housekeeping as never activated.
+                return await session.Users.ActivateAsync(state!.UserId, now) ? ActivationOutcome.Activated
+                    : await session.Users.FindAsync(state.UserId) is null ? ActivationOutcome.Expired
                     : ActivationOutcome.AlreadyActive;
             }
 
@@ -86,6 +87,7 @@ public sealed class AccountActivator(Database database, TimeProvider time, IOpti
     private static ActivationOutcome? Decide(TokenState? state, DateTimeOffset now) => state switch
     {
         null => ActivationOutcome.NotFound,
+        { UserStatus: null } => ActivationOutcome.Expired, // the account was erased; its link lingers until it expires
         { ConsumedAt: not null } or { UserStatus: AccountStatus.Active } => ActivationOutcome.AlreadyActive,
         _ when state.ExpiresAt <= now => ActivationOutcome.Expired,
         _ => null,

@@ -31,7 +31,7 @@ public sealed class EmailChanger(Database database, TimeProvider time, IOptions<
 
     /// <summary>With the new address and the code mailed to it; a wrong code, an unknown address and a used-up code alike are <see cref="EmailChangeOutcome.CodeInvalid"/>.</summary>
     public async Task<(EmailChangeOutcome Outcome, string? Email)> ConfirmWithCodeAsync(string email, string code, CancellationToken cancellationToken) =>
-        await AccountCodeCheck.FindLinkAsync(database, TokenPurpose.EmailChange, email, code, activation.Value.MaxCodeAttempts, cancellationToken) is { } hash
+        await AccountCodeCheck.FindLinkAsync(database, TokenPurpose.EmailChange, email, code, activation.Value.MaxCodeAttempts, time.GetUtcNow(), cancellationToken) is { } hash
             ? await ConfirmAsync(hash, cancellationToken)
             : (EmailChangeOutcome.CodeInvalid, null);
 

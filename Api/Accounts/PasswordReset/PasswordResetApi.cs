@@ -83,7 +83,7 @@ public static class PasswordResetApi
         if (request.ByCode)
         {
             if (await AccountCodeCheck.FindLinkAsync(
-                services.Database, TokenPurpose.PasswordReset, request.Email!, request.Code!, activation.Value.MaxCodeAttempts, cancellationToken) is not { } found)
+                services.Database, TokenPurpose.PasswordReset, request.Email!, request.Code!, activation.Value.MaxCodeAttempts, services.Time.GetUtcNow(), cancellationToken) is not { } found)
             {
                 return AccountCodeCheck.Invalid();
             }
