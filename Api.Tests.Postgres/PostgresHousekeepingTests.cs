@@ -23,9 +23,11 @@ public sealed class PostgresHousekeepingTests
             Assert.True(await other.ExecuteScalarAsync<bool>("SELECT pg_try_advisory_lock(@Key);", new { Key = Housekeeper.AdvisoryLock }));
             Assert.Null(await housekeeper.RunAsync());
             Assert.Equal(1, await app.ScalarAsync<long>("SELECT COUNT(*) FROM login_failures;"));
+            // Released before the session ends: a closed session's locks go only once its backend has exited.
+            Assert.True(await other.ExecuteScalarAsync<bool>("SELECT pg_advisory_unlock(@Key);", new { Key = Housekeeper.AdvisoryLock }));
         }
 
-        // The other instance's session ended, and its lock with it.
+        // The other instance is done.
         var result = await housekeeper.RunAsync();
         Assert.Equal(1, result!.SignInFailures);
         Assert.Equal(0, await app.ScalarAsync<long>("SELECT COUNT(*) FROM login_failures;"));
