@@ -23,6 +23,9 @@ public sealed class ApiProcess : IAsyncDisposable
 
     public Uri Address { get; }
 
+    /// <summary>The SQLite file the API runs on (unless the settings name another database).</summary>
+    public string DatabaseFile => Path.Combine(_directory, "bench.db");
+
     /// <summary>The API's log lines (JSON, one per line: warnings and errors only), the newest 1,000.</summary>
     public IReadOnlyCollection<string> Log { get; }
 

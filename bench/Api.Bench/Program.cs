@@ -10,7 +10,8 @@ using static Accounts.Bench.Requests;
 var quick = args.Contains("--quick");
 // --only register|activation runs one part, for iterating on it; the table then has only its rows.
 // --only scale runs the one-against-two-instances comparison on PostgreSQL instead (Scale.cs);
-// --only codes times code_invalid answers with and without a code behind the address (CodeTiming.cs).
+// --only codes times code_invalid answers with and without a code behind the address (CodeTiming.cs);
+// --only growth [--accounts N] compares p99s on an empty database and on one with a million accounts (Growth.cs).
 var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
 var seconds = quick ? 5 : 15;
 var cores = Environment.ProcessorCount;
@@ -31,6 +32,14 @@ Console.WriteLine($"hash: {msPerHash:F1} ms at {Iterations} iterations; limit {h
 if (only == "scale")
 {
     await Scale.RunAsync(apiDll, quick);
+    return;
+}
+
+// Issue 16: the p99s on an empty database against one holding a million accounts (Growth.cs).
+if (only == "growth")
+{
+    var accounts = int.Parse(args.SkipWhile(a => a != "--accounts").Skip(1).FirstOrDefault() ?? "1000000", CultureInfo.InvariantCulture);
+    await Growth.RunAsync(apiDll, quick, accounts);
     return;
 }
 
