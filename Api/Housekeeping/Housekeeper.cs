@@ -7,10 +7,7 @@ using Microsoft.Extensions.Options;
 namespace Accounts.Api.Housekeeping;
 
 /// <summary>What one run deleted, rule by rule.</summary>
-public sealed record HousekeepingResult(long Tokens, long CodeTries, long Mails, long SignInFailures, long PendingAccounts)
-{
-    public long Total => Tokens + CodeTries + Mails + SignInFailures + PendingAccounts;
-}
+public sealed record HousekeepingResult(long Tokens, long CodeTries, long Mails, long SignInFailures, long PendingAccounts);
 
 /// <summary>
 /// Deletes what has outlived its use, so no table grows without bound (the "Data lifecycle" of the
@@ -103,13 +100,21 @@ public sealed partial class Housekeeper
     }
 
     /// <summary>Runs one rule's statement batch after batch until a batch deletes less than a full one; null when the lock is held elsewhere.</summary>
-    private async Task<long?> DeleteAsync(string rule, string sql, object parameters, CancellationToken cancellationToken)
+    private Task<long?> DeleteAsync(string rule, string sql, object parameters, CancellationToken cancellationToken) =>
+        BatchesAsync(rule, session => session.ExecuteAsync(sql, parameters), cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="batch"/> (which returns how many rows it deleted) in one short write after
+    /// another, under the housekeeping lock, until one deletes less than <see cref="BatchSize"/>;
+    /// the total, or null when another instance holds the lock.
+    /// </summary>
+    private async Task<long?> BatchesAsync(string rule, Func<DbSession, Task<int>> batch, CancellationToken cancellationToken)
     {
         long total = 0;
         while (true)
         {
             var deleted = await _database.WriteAsync(WriteNeeds.KeysAndLocks, async session =>
-                await TryLockAsync(session) ? await session.ExecuteAsync(sql, parameters) : -1, cancellationToken);
+                await TryLockAsync(session) ? await batch(session) : -1, cancellationToken);
             if (deleted < 0)
             {
                 return null;
@@ -130,51 +135,29 @@ public sealed partial class Housekeeper
     /// link followed later answers "expired". The status is checked again by the delete itself,
     /// so an activation committed meanwhile keeps its account (on PostgreSQL the row lock orders them).
     /// </summary>
-    private async Task<long?> DeletePendingAccountsAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
-    {
-        long total = 0;
-        while (true)
+    private Task<long?> DeletePendingAccountsAsync(DateTimeOffset cutoff, CancellationToken cancellationToken) =>
+        BatchesAsync("pending_accounts", async session =>
         {
-            var deleted = await _database.WriteAsync(WriteNeeds.KeysAndLocks, async session =>
+            var erased = await session.QueryAsync<ErasedAccount>(
+                """
+                DELETE FROM users
+                WHERE id IN (SELECT id FROM users WHERE status = 'pending_activation' AND created_at < @Cutoff LIMIT @Batch)
+                  AND status = 'pending_activation'
+                RETURNING id AS Id, username_key AS UsernameKey, email_key AS EmailKey;
+                """,
+                new { Cutoff = cutoff, Batch = BatchSize });
+            if (erased.Count > 0)
             {
-                if (!await TryLockAsync(session))
-                {
-                    return -1;
-                }
-
-                var erased = await session.QueryAsync<ErasedAccount>(
-                    """
-                    DELETE FROM users
-                    WHERE id IN (SELECT id FROM users WHERE status = 'pending_activation' AND created_at < @Cutoff LIMIT @Batch)
-                      AND status = 'pending_activation'
-                    RETURNING id AS Id, username_key AS UsernameKey, email_key AS EmailKey;
-                    """,
-                    new { Cutoff = cutoff, Batch = BatchSize });
-                if (erased.Count > 0)
-                {
-                    var ids = session.SetOf(erased.Select(a => a.Id));
-                    var logins = session.SetOf(erased.SelectMany(a => new[] { a.UsernameKey, a.EmailKey }));
-                    var emails = session.SetOf(erased.Select(a => a.EmailKey));
-                    await session.ExecuteAsync($"DELETE FROM outbox WHERE {session.InSet("user_id", "@Ids")};", new { Ids = ids });
-                    await session.ExecuteAsync($"DELETE FROM login_failures WHERE {session.InSet("login_key", "@Keys")};", new { Keys = logins });
-                    await session.ExecuteAsync($"DELETE FROM code_failures WHERE {session.InSet("email_key", "@Keys")};", new { Keys = emails });
-                }
-
-                return erased.Count;
-            }, cancellationToken);
-            if (deleted < 0)
-            {
-                return null;
+                var ids = session.SetOf(erased.Select(a => a.Id));
+                var logins = session.SetOf(erased.SelectMany(a => new[] { a.UsernameKey, a.EmailKey }));
+                var emails = session.SetOf(erased.Select(a => a.EmailKey));
+                await session.ExecuteAsync($"DELETE FROM outbox WHERE {session.InSet("user_id", "@Ids")};", new { Ids = ids });
+                await session.ExecuteAsync($"DELETE FROM login_failures WHERE {session.InSet("login_key", "@Keys")};", new { Keys = logins });
+                await session.ExecuteAsync($"DELETE FROM code_failures WHERE {session.InSet("email_key", "@Keys")};", new { Keys = emails });
             }
 
-            total += deleted;
-            Count("pending_accounts", deleted);
-            if (deleted < BatchSize)
-            {
-                return total;
-            }
-        }
-    }
+            return erased.Count;
+        }, cancellationToken);
 
     /// <summary>PostgreSQL: this transaction's hold on the housekeeping lock, false when another instance has it. SQLite has one writer: always true.</summary>
     private static async Task<bool> TryLockAsync(DbSession session) =>
