@@ -11,7 +11,7 @@ var quick = args.Contains("--quick");
 // --only register|activation runs one part, for iterating on it; the table then has only its rows.
 // --only scale runs the one-against-two-instances comparison on PostgreSQL instead (Scale.cs);
 // --only codes times code_invalid answers with and without a code behind the address (CodeTiming.cs);
-// --only growth [--accounts N] compares p99s on an empty database and on one with a million accounts (Growth.cs).
+// --only growth [--provider sqlite|postgres] [--accounts N] compares p99s on an empty database and on one with a million accounts (Growth.cs).
 var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
 var seconds = quick ? 5 : 15;
 var cores = Environment.ProcessorCount;
@@ -39,7 +39,8 @@ if (only == "scale")
 if (only == "growth")
 {
     var accounts = int.Parse(args.SkipWhile(a => a != "--accounts").Skip(1).FirstOrDefault() ?? "1000000", CultureInfo.InvariantCulture);
-    await Growth.RunAsync(apiDll, quick, accounts);
+    var provider = args.SkipWhile(a => a != "--provider").Skip(1).FirstOrDefault() ?? "sqlite";
+    await Growth.RunAsync(apiDll, quick, accounts, postgres: provider.Equals("postgres", StringComparison.OrdinalIgnoreCase));
     return;
 }
 

@@ -327,7 +327,7 @@ public static class Scale
     private static string Unpooled(string connectionString) => new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString;
 
     /// <summary>A new, empty database on the server; the connection string to it.</summary>
-    private static async Task<string> CreateDatabaseAsync(ThrowawayPostgres server, string name)
+    internal static async Task<string> CreateDatabaseAsync(ThrowawayPostgres server, string name)
     {
         await using var connection = new NpgsqlConnection(server.ConnectionString);
         await connection.OpenAsync();
