@@ -26,6 +26,8 @@ missing=()
 command -v chromium > /dev/null || missing+=(chromium)
 { command -v dpkg > /dev/null && dpkg -s fonts-wqy-zenhei > /dev/null 2>&1; } || fc-list 2> /dev/null | grep -qi 'WenQuanYi Zen Hei' || missing+=(fonts-wqy-zenhei)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" > /dev/null || missing+=(postgresql)
+# The Prometheus project's own parser of its text format reads what GET /metrics serves.
+/usr/bin/python3 -c "import prometheus_client.parser" 2> /dev/null || missing+=(python3-prometheus-client)
 if ((${#missing[@]})); then
   if ((install == 0)) || ! command -v apt-get > /dev/null; then
     echo "test.sh: the tests need these packages: ${missing[*]} (Chromium at /usr/bin/chromium, PostgreSQL's server binaries under /usr/lib/postgresql)." >&2

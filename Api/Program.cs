@@ -12,6 +12,7 @@ var openApiFile = args is ["openapi"] ? OpenApi.CommittedFile() : null;
 var builder = WebApplication.CreateBuilder(outboxCommand is null && openApiFile is null ? args : []);
 
 builder.AddApiLogging();
+builder.AddTelemetry();
 builder.AddRequestLimits();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddPublicUrl();
@@ -46,6 +47,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.UseJsonBodyChecks();
 app.MapApiHealthChecks();
+app.MapMetrics();
 app.MapAccounts();
 
 if (openApiFile is not null)

@@ -110,7 +110,7 @@ public static class NodeTools
         }
     }
 
-    private static async Task<(int ExitCode, string Output, string Error)> ExecuteAsync(
+    internal static async Task<(int ExitCode, string Output, string Error)> ExecuteAsync(
         string fileName, IEnumerable<string> arguments, string? input, TimeSpan timeout)
     {
         var start = new ProcessStartInfo(fileName)

@@ -14,6 +14,7 @@ namespace Accounts.Api.Email;
 /// </summary>
 public sealed partial class MessageSender(
     IServiceScopeFactory scopes,
+    Outbox outbox,
     IEmailTransport transport,
     DeliveryMetrics metrics,
     IOptions<EmailOptions> emailOptions,
@@ -28,6 +29,13 @@ public sealed partial class MessageSender(
     public async Task<DeliveryOutcome?> DeliverAsync(OutboxMessage message, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
+        // A trace of its own (the loop's span is not its parent), linked to the request that queued it.
+        Activity.Current = null;
+        using var span = Telemetry.Source.StartActivity(ActivityKind.Client, links: Telemetry.LinkTo(message.Traceparent), name: "email send");
+        span?.SetTag("email.kind", message.Kind);
+        span?.SetTag("outbox.id", message.Id);
+        span?.SetTag("outbox.attempt", message.Attempts + 1);
+        span?.SetTag("outbox.owner", outbox.LeaseOwner); // which instance (and start) sent it
         try
         {
             await using var scope = scopes.CreateAsyncScope();
@@ -39,33 +47,45 @@ public sealed partial class MessageSender(
                 return new DeliveryOutcome(message.Id, DeliveryOutcomeKind.Dead, $"No composer is registered for kind '{message.Kind}'.");
             }
 
-            var content = await composer.ComposeAsync(message, cancellationToken);
+            EmailContent? content;
+            using (Telemetry.Source.StartActivity("email compose"))
+            {
+                content = await composer.ComposeAsync(message, cancellationToken);
+            }
+
             if (content is null)
             {
                 LogSkipped(message.Id, message.Kind);
+                span?.SetTag("email.outcome", "skipped");
                 return new DeliveryOutcome(message.Id, DeliveryOutcomeKind.Skipped);
             }
 
             await transport.SendAsync(Build(_options.FromName, _fromAddress, message, content), content.ActionUrl, cancellationToken);
             metrics.Sent(message.Kind, Stopwatch.GetElapsedTime(started));
             LogSent(message.Id, message.Kind, message.Recipients.Count);
+            span?.SetTag("email.outcome", "sent");
             return new DeliveryOutcome(message.Id, DeliveryOutcomeKind.Sent);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Shutting down; the lease is released and the row goes out after the restart.
+            span?.SetTag("email.outcome", "cancelled");
             return null;
         }
-        catch (StorageUnavailableException)
+        catch (StorageUnavailableException ex)
         {
             // Composing needed a write the database refused (a new token): nothing was sent, so no
             // attempt is counted; the row goes back as it was, for when the database takes writes.
+            span?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            span?.SetTag("email.outcome", "released");
             return new DeliveryOutcome(message.Id, DeliveryOutcomeKind.Released);
         }
         catch (Exception ex)
         {
             var failure = DeliveryFailure.From(ex);
             metrics.Failed(message.Kind, failure.Permanent, Stopwatch.GetElapsedTime(started));
+            span?.SetStatus(ActivityStatusCode.Error, failure.Reason);
+            span?.SetTag("email.outcome", failure.Permanent ? "failed_permanently" : "failed");
             return Failed(message, failure);
         }
     }

@@ -1,3 +1,4 @@
+using Accounts.Api.Infrastructure;
 using Accounts.Api.Storage;
 
 namespace Accounts.Api.Email;
@@ -18,14 +19,18 @@ public sealed class Outbox(Database database, TimeProvider time)
     /// <paramref name="inFlight"/> (see <see cref="OutboxStore.ClaimDueAsync"/>). Each decision is
     /// the claim's own statement (its row locks and conditions), so it needs no more than that.
     /// </summary>
-    public Task<IReadOnlyList<OutboxMessage>> ClaimDueAsync(
+    public async Task<IReadOnlyList<OutboxMessage>> ClaimDueAsync(
         int limit, TimeSpan lease, IReadOnlyCollection<long> inFlight, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        return database.WriteAsync(
+        using var span = Telemetry.Source.StartActivity("outbox claim");
+        var claimed = await database.WriteAsync(
             WriteNeeds.KeysAndLocks,
             session => session.Outbox.ClaimDueAsync(LeaseOwner, limit, now, now + lease, inFlight),
             cancellationToken);
+        span?.SetTag("outbox.claimed", claimed.Count);
+        span?.SetTag("outbox.owner", LeaseOwner);
+        return claimed;
     }
 
     /// <summary>

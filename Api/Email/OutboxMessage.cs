@@ -3,6 +3,7 @@ namespace Accounts.Api.Email;
 /// <summary>
 /// What to send, as stored in the outbox: the kind of mail, who gets it, whom it is about and
 /// in which language. Never a secret: a link's token is made when the mail is composed.
+/// <paramref name="Traceparent"/> names the span of the request that queued it, if it was traced.
 /// </summary>
 public sealed record OutboxMessage(
     long Id,
@@ -11,7 +12,8 @@ public sealed record OutboxMessage(
     Guid? UserId,
     string Language,
     int Attempts,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt,
+    string? Traceparent = null);
 
 /// <summary>A message to put in the outbox.</summary>
 public sealed record NewOutboxMessage(string Kind, IReadOnlyList<string> Recipients, Guid? UserId, string Language);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Accounts.Api.Infrastructure;
 using Accounts.Api.Storage;
 
 namespace Accounts.Api.Email;
@@ -10,13 +11,16 @@ namespace Accounts.Api.Email;
 /// </summary>
 public sealed class OutboxStore(DbSession session)
 {
-    /// <summary>Adds a message in the session's write, so it commits or rolls back with the change that caused it.</summary>
+    /// <summary>
+    /// Adds a message in the session's write, so it commits or rolls back with the change that
+    /// caused it, with the current span's <c>traceparent</c> (the request's trace) for its send span to link to.
+    /// </summary>
     /// <returns>The new row's id.</returns>
     public Task<long> AddAsync(NewOutboxMessage message, DateTimeOffset now)
     {
         const string sql = """
-            INSERT INTO outbox (kind, recipients, user_id, language, status, attempts, created_at, next_attempt_at)
-            VALUES (@Kind, @Recipients, @UserId, @Language, 'pending', 0, @Now, @Now)
+            INSERT INTO outbox (kind, recipients, user_id, language, status, attempts, created_at, next_attempt_at, traceparent)
+            VALUES (@Kind, @Recipients, @UserId, @Language, 'pending', 0, @Now, @Now, @Traceparent)
             RETURNING id;
             """;
         return session.ScalarAsync<long>(sql, new
@@ -26,6 +30,7 @@ public sealed class OutboxStore(DbSession session)
             message.UserId,
             message.Language,
             Now = now,
+            Traceparent = Telemetry.CurrentTraceparent(),
         });
     }
 
@@ -56,7 +61,7 @@ public sealed class OutboxStore(DbSession session)
                   AND id NOT IN (SELECT value FROM json_each(@InFlight))
                 ORDER BY next_attempt_at, id
                 LIMIT @Limit)
-            RETURNING id, kind, recipients, user_id, language, attempts, created_at;
+            RETURNING id, kind, recipients, user_id, language, attempts, created_at, traceparent;
             """;
         // The rows are chosen and locked once, in the CTE; a row another claim is leasing right now
         // is skipped, and one it has just leased fails the re-check (READ COMMITTED locks the
@@ -73,7 +78,7 @@ public sealed class OutboxStore(DbSession session)
             UPDATE outbox SET lease_until = @LeaseUntil, lease_owner = @Owner
             FROM due
             WHERE outbox.id = due.id
-            RETURNING outbox.id, kind, recipients, user_id, language, attempts, created_at;
+            RETURNING outbox.id, kind, recipients, user_id, language, attempts, created_at, traceparent;
             """;
         var rows = await session.QueryAsync<OutboxRow>(
             session.IsPostgres ? postgres : sqlite,
@@ -222,8 +227,10 @@ public sealed class OutboxStore(DbSession session)
 
         public DateTimeOffset CreatedAt { get; init; }
 
+        public string? Traceparent { get; init; }
+
         public OutboxMessage ToMessage() => new(
-            Id, Kind, JsonSerializer.Deserialize<string[]>(Recipients) ?? [], UserId, Language, (int)Attempts, CreatedAt);
+            Id, Kind, JsonSerializer.Deserialize<string[]>(Recipients) ?? [], UserId, Language, (int)Attempts, CreatedAt, Traceparent);
     }
 }
 

@@ -1,6 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using System.Diagnostics;
+using Accounts.Api.Infrastructure;
 
 namespace Accounts.Api.Storage;
 
@@ -49,6 +50,9 @@ public abstract partial class Database(ILogger logger) : IAsyncDisposable
 
     /// <summary>The schema version this build expects.</summary>
     public abstract int LatestSchemaVersion { get; }
+
+    /// <summary>OpenTelemetry's <c>db.system.name</c>: <c>sqlite</c> or <c>postgresql</c>.</summary>
+    private string SystemName => IsShared ? "postgresql" : "sqlite";
 
     /// <summary>Why the last write failed with a storage fault, while no write has succeeded since; null when writes succeed.</summary>
     public StorageUnavailableException? WriteFault
@@ -142,12 +146,16 @@ public abstract partial class Database(ILogger logger) : IAsyncDisposable
     {
         // SQLite, with its one writer, is serializable whatever is asked.
         var isolation = needs == WriteNeeds.KeysAndLocks ? IsolationLevel.ReadCommitted : IsolationLevel.Serializable;
+        // From the call to the commit, queueing for SQLite's writer and PostgreSQL's retries included.
+        using var span = Telemetry.Source.StartActivity("db write", ActivityKind.Internal);
+        span?.SetTag("db.system.name", SystemName);
         try
         {
             return await WriteCoreAsync(isolation, work, cancellationToken);
         }
         catch (Exception ex) when (StorageFaults.Classify(ex) is { } fault)
         {
+            span?.SetStatus(ActivityStatusCode.Error, fault.Message);
             WriteFailed(fault);
             throw fault;
         }

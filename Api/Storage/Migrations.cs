@@ -115,6 +115,11 @@ public static class Migrations
         CREATE INDEX ix_login_failures_last ON login_failures (last_failure_at);
         CREATE INDEX ix_users_pending ON users (created_at) WHERE status = 'pending_activation';
         """,
+
+        // 9: the W3C traceparent of the request that queued a message, so its send span links to that trace.
+        """
+        ALTER TABLE outbox ADD COLUMN traceparent TEXT NULL;
+        """,
     ];
 
     /// <summary>
@@ -218,6 +223,11 @@ public static class Migrations
         CREATE INDEX ix_outbox_done ON outbox (created_at) WHERE status IN ('sent', 'skipped');
         CREATE INDEX ix_login_failures_last ON login_failures (last_failure_at);
         CREATE INDEX ix_users_pending ON users (created_at) WHERE status = 'pending_activation';
+        """,
+
+        // 6: the traceparent of the request that queued a message (SQLite's 9).
+        """
+        ALTER TABLE outbox ADD COLUMN traceparent text NULL;
         """,
     ];
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Data;
 using System.Threading.Channels;
 using Dapper;
@@ -226,6 +227,9 @@ public sealed partial class SqliteDatabase
     private sealed class Write<T>(Func<DbSession, Task<T>> work, CancellationToken cancellationToken) : IWrite
     {
         private const string Savepoint = "write";
+
+        /// <summary>The caller's span (its <c>db write</c>), current again while the work runs in the writer's loop.</summary>
+        private readonly Activity? _span = Activity.Current;
         private T? _result;
         private Exception? _failure;
 
@@ -241,6 +245,8 @@ public sealed partial class SqliteDatabase
             connection.Prepared(transaction, $"SAVEPOINT {Savepoint};").ExecuteNonQuery();
             try
             {
+                // Set for this call only: an async method's changes to Activity.Current end with it.
+                Activity.Current = _span;
                 _result = await work(new DbSession(connection, transaction));
             }
             catch (Exception ex) when (InTransaction(connection))
