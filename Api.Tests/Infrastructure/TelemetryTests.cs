@@ -129,7 +129,10 @@ public sealed class TelemetryTests
         using var client = new HttpClient { BaseAddress = api.BaseAddress };
         var register = await client.PostAsJsonAsync("/register", new
         {
-            username = "alice", email = "alice@example.com", password = TestData.StrongPassword, confirmPassword = TestData.StrongPassword,
+            username = "alice",
+            email = "alice@example.com",
+            password = TestData.StrongPassword,
+            confirmPassword = TestData.StrongPassword,
         });
         Assert.Equal(HttpStatusCode.Accepted, register.StatusCode);
         await smtp.WaitForMailAsync("alice@example.com");
