@@ -28,6 +28,8 @@ command -v chromium > /dev/null || missing+=(chromium)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" > /dev/null || missing+=(postgresql)
 # The Prometheus project's own parser of its text format reads what GET /metrics serves.
 /usr/bin/python3 -c "import prometheus_client.parser" 2> /dev/null || missing+=(python3-prometheus-client)
+# SpamAssassin's local rules score every kind of mail in each language.
+command -v spamassassin > /dev/null || missing+=(spamassassin)
 if ((${#missing[@]})); then
   if ((install == 0)) || ! command -v apt-get > /dev/null; then
     echo "test.sh: the tests need these packages: ${missing[*]} (Chromium at /usr/bin/chromium, PostgreSQL's server binaries under /usr/lib/postgresql)." >&2

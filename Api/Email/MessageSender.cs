@@ -3,6 +3,7 @@ using Accounts.Api.Infrastructure;
 using Accounts.Api.Storage;
 using Microsoft.Extensions.Options;
 using MimeKit;
+using MimeKit.Utils;
 
 namespace Accounts.Api.Email;
 
@@ -116,12 +117,17 @@ public sealed partial class MessageSender(
 
     /// <summary>
     /// The MIME message. Every address is a new object: an address list subscribes to its members'
-    /// change events, so one shared sender address would keep every message ever built alive.
+    /// change events, so one shared sender address would keep every message ever built alive. Its
+    /// <c>Message-Id</c> is in the sender's domain (MimeKit's default names the machine, which
+    /// receivers cannot tie to the sender), and <c>Auto-Submitted: auto-generated</c> (RFC 3834)
+    /// tells auto-responders not to answer it. Nothing in it tracks the reader.
     /// </summary>
     internal static MimeMessage Build(string fromName, string fromAddress, OutboxMessage message, EmailContent content)
     {
-        var mime = new MimeMessage { Subject = content.Subject };
-        mime.From.Add(new MailboxAddress(fromName, fromAddress));
+        var from = new MailboxAddress(fromName, fromAddress);
+        var mime = new MimeMessage { Subject = content.Subject, MessageId = MimeUtils.GenerateMessageId(from.Domain) };
+        mime.Headers.Add("Auto-Submitted", "auto-generated");
+        mime.From.Add(from);
         foreach (var recipient in message.Recipients)
         {
             mime.To.Add(MailboxAddress.Parse(recipient));
