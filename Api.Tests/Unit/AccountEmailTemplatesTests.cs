@@ -1,6 +1,5 @@
 using Accounts.Api.Accounts;
 using Accounts.Api.Email;
-using Microsoft.Extensions.Options;
 
 namespace Accounts.Api.Tests.Unit;
 
@@ -76,5 +75,5 @@ public sealed class AccountEmailTemplatesTests
     }
 
     private static AccountEmailTemplates Templates() =>
-        new(Options.Create(new EmailOptions { ProductName = "Acme", SupportAddress = "help@acme.example" }));
+        new(new EmailOptions { ProductName = "Acme", SupportAddress = "help@acme.example" }, directory: null);
 }

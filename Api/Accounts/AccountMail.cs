@@ -63,11 +63,40 @@ public static class AccountMail
     }
 }
 
-/// <summary>The account mails' templates (<c>Accounts/Templates</c>), in English and Simplified Chinese.</summary>
-public sealed class AccountEmailTemplates(IOptions<EmailOptions> options)
+/// <summary>
+/// The account mails' templates (<c>Accounts/Templates</c>), in English and Simplified Chinese, or
+/// an operator's files of the same names from <c>Email:TemplatesDirectory</c>.
+/// </summary>
+public sealed class AccountEmailTemplates
 {
-    private readonly EmailTemplates _templates = new(
-        typeof(AccountEmailTemplates).Assembly, "Accounts/Templates/", options.Value.ProductName, options.Value.SupportAddress);
+    private static readonly string[] Link = ["username", "link", "code", "hours"];
+    private static readonly string[] Notice = ["username"];
+
+    /// <summary>Each kind and the placeholders its templates may use (besides product, support and lang).</summary>
+    public static readonly EmailTemplateCatalog Catalog = new(
+        typeof(AccountEmailTemplates).Assembly,
+        "Accounts/Templates/",
+        [Languages.English, Languages.SimplifiedChinese],
+        new Dictionary<string, IReadOnlyList<string>>
+        {
+            [ActivationEmailComposer.Kind] = Link,
+            [AccountExistsEmailComposer.Kind] = Notice,
+            [PasswordResetEmailComposer.Kind] = ["username", "link", "code", "minutes"],
+            [PasswordChangedEmailComposer.Kind] = Notice,
+            [EmailChangeEmailComposer.Kind] = Link,
+            [EmailChangeRequestedEmailComposer.Kind] = Notice,
+            [EmailInUseEmailComposer.Kind] = Notice,
+        });
+
+    private readonly EmailTemplates _templates;
+
+    public AccountEmailTemplates(IOptions<EmailOptions> options, IHostEnvironment environment)
+        : this(options.Value, options.Value.TemplatesDirectory is { } directory ? Path.GetFullPath(directory, environment.ContentRootPath) : null)
+    {
+    }
+
+    internal AccountEmailTemplates(EmailOptions options, string? directory) =>
+        _templates = new EmailTemplates(Catalog, options.ProductName, options.SupportAddress, directory);
 
     public EmailContent Activation(string language, string username, Uri link, string code, TimeSpan lifetime) =>
         _templates.Render(ActivationEmailComposer.Kind, language, new Dictionary<string, string>

@@ -30,6 +30,7 @@ public static class AccountsExtensions
         services.AddSingleton<AccountActivator>();
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<AccountLinks>();
+        services.AddSingleton(AccountEmailTemplates.Catalog);
         services.AddSingleton<AccountEmailTemplates>();
 
         services.AddKeyedScoped<IEmailComposer, ActivationEmailComposer>(ActivationEmailComposer.Kind);

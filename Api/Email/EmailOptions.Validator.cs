@@ -6,7 +6,7 @@ namespace Accounts.Api.Email;
 public sealed partial class EmailOptions
 {
     /// <summary>The rules of <c>Email</c>; every message names its key.</summary>
-    internal sealed class Validator(IHostEnvironment environment) : IValidateOptions<EmailOptions>
+    internal sealed class Validator(IHostEnvironment environment, IEnumerable<EmailTemplateCatalog> catalogs) : IValidateOptions<EmailOptions>
     {
         public ValidateOptionsResult Validate(string? name, EmailOptions options)
         {
@@ -69,6 +69,12 @@ public sealed partial class EmailOptions
                 {
                     failures.Add($"Email:Smtp:TrustedCertificate '{path}' cannot be read as a PEM or DER certificate: {ex.Message}");
                 }
+            }
+
+            if (options.TemplatesDirectory is { } templates)
+            {
+                var path = Path.GetFullPath(templates, environment.ContentRootPath);
+                failures.AddRange(EmailTemplates.Check([.. catalogs], path).Select(problem => $"Email:TemplatesDirectory '{path}': {problem}"));
             }
 
             var delivery = options.Delivery;

@@ -52,6 +52,12 @@ public sealed partial class EmailOptions
     /// <summary>Where people can write for help; shown at the foot of every mail when set.</summary>
     public string? SupportAddress { get; set; }
 
+    /// <summary>
+    /// A folder of templates that replace the built-in ones of the same name (<c>activation.zh-CN.html</c>, …),
+    /// checked at start; relative paths are under the content root.
+    /// </summary>
+    public string? TemplatesDirectory { get; set; }
+
     public SmtpOptions Smtp { get; set; } = new();
 
     public DeliveryOptions Delivery { get; set; } = new();
