@@ -150,6 +150,9 @@ public sealed class TestSmtpServer : IAsyncDisposable
     /// <summary>A simulated network round trip: every write of replies, the greeting included, waits this long.</summary>
     public TimeSpan ReplyDelay { get; set; }
 
+    /// <summary>Answers nothing to an AUTH with wrong credentials (until the client hangs up), as relays that stall on a bad password do.</summary>
+    public bool StallOnBadCredentials { get; set; }
+
     /// <summary>Every mail kept so far, in order.</summary>
     public IReadOnlyList<ReceivedMail> Received
     {
@@ -338,6 +341,14 @@ public sealed class TestSmtpServer : IAsyncDisposable
                         break;
                     case "AUTH" when offerAuth:
                         authenticated = await AuthenticateAsync(line, session, cancel);
+                        if (authenticated is null && StallOnBadCredentials)
+                        {
+                            // As some relays do: no answer at all, until the client gives up and hangs up.
+                            await session.FlushAsync(cancel);
+                            await session.ReadLineAsync(cancel);
+                            return;
+                        }
+
                         session.Reply(authenticated is null
                             ? "535 5.7.8 Authentication credentials invalid"
                             : "235 2.7.0 Authentication successful");

@@ -5,8 +5,12 @@ using MailKit.Security;
 
 namespace Accounts.Api.Email;
 
-/// <summary>Why a send failed, and whether trying again could help.</summary>
-public sealed record DeliveryFailure(bool Permanent, string Reason)
+/// <summary>
+/// Why a send failed, and whether trying again could help; <paramref name="Authentication"/> when
+/// the relay refused our credentials (or stalled instead of answering them), which only a change of
+/// settings cures.
+/// </summary>
+public sealed record DeliveryFailure(bool Permanent, string Reason, bool Authentication = false)
 {
     /// <summary>
     /// A 5xx reply to the message is permanent; everything else (4xx, a refused, reset or timed-out
@@ -14,6 +18,7 @@ public sealed record DeliveryFailure(bool Permanent, string Reason)
     /// </summary>
     public static DeliveryFailure From(Exception exception) => exception switch
     {
+        SmtpAuthenticationFailedException auth => new(false, auth.Message, Authentication: true),
         SmtpCommandException smtp => new(
             (int)smtp.StatusCode >= 500,
             $"SMTP {(int)smtp.StatusCode} to {smtp.ErrorCode}: {smtp.Message}"),
@@ -26,3 +31,6 @@ public sealed record DeliveryFailure(bool Permanent, string Reason)
         _ => new(false, $"{exception.GetType().Name}: {exception.Message}"),
     };
 }
+
+/// <summary>Signing in to the relay failed: refused, or not answered in time; the message says which and what to check.</summary>
+public sealed class SmtpAuthenticationFailedException(string message, Exception inner) : Exception(message, inner);

@@ -12,6 +12,7 @@ public static class EmailExtensions
         services.AddSingleton<Outbox>();
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<DeliveryMetrics>();
+        services.AddSingleton<DeliveryHealth>();
         services.AddSingleton<MessageSender>();
         services.AddSingleton<IEmailTransport>(provider =>
         {

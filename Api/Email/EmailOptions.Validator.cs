@@ -108,6 +108,11 @@ public sealed partial class EmailOptions
                 failures.Add("Email:Delivery:Lease must be positive.");
             }
 
+            if (delivery.MaxPendingAge <= TimeSpan.Zero)
+            {
+                failures.Add("Email:Delivery:MaxPendingAge must be positive.");
+            }
+
             if (delivery.SweepInterval <= TimeSpan.Zero)
             {
                 failures.Add("Email:Delivery:SweepInterval must be positive.");

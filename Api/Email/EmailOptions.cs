@@ -107,6 +107,9 @@ public sealed class DeliveryOptions
     /// <summary>How often the outbox table is swept for due messages the channel did not announce.</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>A pending message older than this makes <c>/health/ready</c> Degraded: mail is late.</summary>
+    public TimeSpan MaxPendingAge { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>How many due messages one claim takes.</summary>
     public int BatchSize { get; set; } = 100;
 

@@ -18,6 +18,7 @@ public sealed partial class MessageSender(
     Outbox outbox,
     IEmailTransport transport,
     DeliveryMetrics metrics,
+    DeliveryHealth health,
     IOptions<EmailOptions> emailOptions,
     IOptions<PublicUrlOptions> urlOptions,
     TimeProvider time,
@@ -62,6 +63,7 @@ public sealed partial class MessageSender(
             }
 
             await transport.SendAsync(Build(_options.FromName, _fromAddress, message, content), content.ActionUrl, cancellationToken);
+            health.Succeeded();
             metrics.Sent(message.Kind, Stopwatch.GetElapsedTime(started));
             LogSent(message.Id, message.Kind, message.Recipients.Count);
             span?.SetTag("email.outcome", "sent");
@@ -84,6 +86,7 @@ public sealed partial class MessageSender(
         catch (Exception ex)
         {
             var failure = DeliveryFailure.From(ex);
+            health.Failed(failure);
             metrics.Failed(message.Kind, failure.Permanent, Stopwatch.GetElapsedTime(started));
             span?.SetStatus(ActivityStatusCode.Error, failure.Reason);
             span?.SetTag("email.outcome", failure.Permanent ? "failed_permanently" : "failed");

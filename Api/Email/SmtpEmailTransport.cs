@@ -20,15 +20,20 @@ public sealed partial class SmtpEmailTransport : IEmailTransport, IAsyncDisposab
     /// <summary>A connection idle longer than this is checked with NOOP before it is reused.</summary>
     private static readonly TimeSpan IdleCheckAfter = TimeSpan.FromSeconds(30);
 
+    /// <summary>An AUTH unanswered this long is reported as a stall (a healthy relay answers in milliseconds).</summary>
+    internal static readonly TimeSpan AuthStallWarning = TimeSpan.FromSeconds(5);
+
     private readonly SmtpOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<SmtpEmailTransport> _logger;
+    private readonly DeliveryHealth _health;
     private readonly ConcurrentBag<PooledClient> _idle = [];
     private readonly X509Certificate2? _trusted;
 
     public SmtpEmailTransport(
-        IOptions<EmailOptions> options, IHostEnvironment environment, TimeProvider time, ILogger<SmtpEmailTransport> logger)
+        IOptions<EmailOptions> options, IHostEnvironment environment, TimeProvider time, DeliveryHealth health, ILogger<SmtpEmailTransport> logger)
     {
+        _health = health;
         _options = options.Value.Smtp;
         _time = time;
         _logger = logger;
@@ -147,7 +152,7 @@ public sealed partial class SmtpEmailTransport : IEmailTransport, IAsyncDisposab
             await client.ConnectAsync(_options.Host ?? "", _options.Port, ToSocketOptions(_options.Security), cancellationToken);
             if (!string.IsNullOrEmpty(_options.Username))
             {
-                await client.AuthenticateAsync(_options.Username, _options.Password ?? "", cancellationToken);
+                await AuthenticateAsync(client, cancellationToken);
             }
         }
         catch
@@ -158,6 +163,57 @@ public sealed partial class SmtpEmailTransport : IEmailTransport, IAsyncDisposab
 
         LogConnected(_options.Host!, _options.Port, client.IsSecure);
         return new PooledClient(client) { LastUsed = _time.GetUtcNow() };
+    }
+
+    /// <summary>
+    /// AUTH, with its failures named: a refusal (535), or no answer at all, which is how some relays
+    /// treat a wrong password (they stall until the client gives up, after <c>Email:Smtp:Timeout</c>).
+    /// A healthy relay answers in well under <see cref="AuthStallWarning"/>; past it the stall is
+    /// reported to <see cref="DeliveryHealth"/> (and logged) while the send still waits.
+    /// </summary>
+    private async Task AuthenticateAsync(SmtpClient client, CancellationToken cancellationToken)
+    {
+        var host = $"{_options.Host}:{_options.Port}";
+        var stalled = false;
+        using var warning = _time.CreateTimer(
+            _ =>
+            {
+                stalled = true;
+                _health.Stalled($"{host} has not answered AUTH for a while; a relay that stalls on a wrong "
+                    + "Email:Smtp:Username or Email:Smtp:Password does this");
+            },
+            null,
+            _options.Timeout < 2 * AuthStallWarning ? _options.Timeout / 2 : AuthStallWarning,
+            Timeout.InfiniteTimeSpan);
+        try
+        {
+            await client.AuthenticateAsync(_options.Username ?? "", _options.Password ?? "", cancellationToken);
+        }
+        catch (AuthenticationException ex)
+        {
+            throw new SmtpAuthenticationFailedException(
+                $"SMTP authentication refused by {host}: {ex.Message} Check Email:Smtp:Username and Email:Smtp:Password "
+                + "(for QQ Mail, Gmail and Outlook the password is the mailbox's authorization code or app password).",
+                ex);
+        }
+        catch (Exception ex) when (ex is IOException or TimeoutException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new SmtpAuthenticationFailedException(
+                $"SMTP authentication failed: {host} did not answer AUTH within {_options.Timeout.TotalSeconds:0} s "
+                + "(relays that stall on a wrong password do this; check Email:Smtp:Username and Email:Smtp:Password).",
+                ex);
+        }
+        catch (SmtpCommandException ex)
+        {
+            throw new SmtpAuthenticationFailedException($"SMTP authentication failed at {host}: {(int)ex.StatusCode} {ex.Message}", ex);
+        }
+        finally
+        {
+            if (Volatile.Read(ref stalled))
+            {
+                _health.Stalled(null);
+            }
+        }
     }
 
     private async Task<bool> IsAliveAsync(PooledClient pooled, CancellationToken cancellationToken)

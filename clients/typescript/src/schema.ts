@@ -265,7 +265,7 @@ export interface paths {
         };
         /**
          * The database answers and takes writes; the outbox's pending and dead counts
-         * @description Dead letters make the status Degraded, still 200; a database that cannot be read or cannot take writes is a 503.
+         * @description A check's trouble that delivery can wait out makes the status Degraded, still 200, with the check's `reason`: for `email`, dead letters, a pending message older than `Email:Delivery:MaxPendingAge`, the relay refusing our credentials (`authenticationFailed`), the last attempts all failing, or a send stalled on the relay; `lastError` is this instance's last delivery error while none has succeeded since. A database that cannot be read or cannot take writes is a 503.
          */
         get: operations["Ready"];
         put?: never;
