@@ -44,7 +44,7 @@ public static class NodeTools
         return File.Exists(path) ? path : throw new FileNotFoundException($"npm ci did not install {relativePath}.", path);
     }
 
-    private static async Task EnsureInstalledAsync()
+    internal static async Task EnsureInstalledAsync()
     {
         await InstallGate.WaitAsync();
         try

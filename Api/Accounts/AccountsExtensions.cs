@@ -31,6 +31,8 @@ public static class AccountsExtensions
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<AccountLinks>();
         services.AddSingleton(AccountEmailTemplates.Catalog);
+        services.AddSingleton(AccountEvents.Catalog);
+        services.AddSingleton<AccountEvents>();
         services.AddSingleton<AccountEmailTemplates>();
 
         services.AddKeyedScoped<IEmailComposer, ActivationEmailComposer>(ActivationEmailComposer.Kind);

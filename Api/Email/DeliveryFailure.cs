@@ -12,6 +12,9 @@ namespace Accounts.Api.Email;
 /// </summary>
 public sealed record DeliveryFailure(bool Permanent, string Reason, bool Authentication = false)
 {
+    /// <summary>How long the other side asked us to wait (<c>Retry-After</c>); the next attempt comes no sooner.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     /// <summary>
     /// A 5xx reply to the message is permanent; everything else (4xx, a refused, reset or timed-out
     /// connection, a protocol error, failed authentication) may pass, so it is retried.

@@ -13,6 +13,7 @@ public static class EmailExtensions
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<DeliveryMetrics>();
         services.AddSingleton<DeliveryHealth>();
+        services.AddWebhooks();
         services.AddSingleton<MessageSender>();
         services.AddSingleton<IEmailTransport>(provider =>
         {

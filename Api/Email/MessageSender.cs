@@ -17,6 +17,7 @@ public sealed partial class MessageSender(
     IServiceScopeFactory scopes,
     Outbox outbox,
     IEmailTransport transport,
+    WebhookTransport webhooks,
     DeliveryMetrics metrics,
     DeliveryHealth health,
     IOptions<EmailOptions> emailOptions,
@@ -30,6 +31,11 @@ public sealed partial class MessageSender(
     /// <summary>Composes and sends one message; returns what to record, or null when the send was cancelled.</summary>
     public async Task<DeliveryOutcome?> DeliverAsync(OutboxMessage message, CancellationToken cancellationToken)
     {
+        if (message.Transport == OutboxTransports.Webhook)
+        {
+            return await DeliverWebhookAsync(message, cancellationToken);
+        }
+
         var started = Stopwatch.GetTimestamp();
         // A trace of its own (the loop's span is not its parent), linked to the request that queued it.
         Activity.Current = null;
@@ -94,6 +100,48 @@ public sealed partial class MessageSender(
         }
     }
 
+    /// <summary>POSTs one event to its endpoint (<see cref="WebhookTransport"/>), with the same records, retries and dead letters as mail.</summary>
+    private async Task<DeliveryOutcome?> DeliverWebhookAsync(OutboxMessage message, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        Activity.Current = null;
+        using var span = Telemetry.Source.StartActivity(ActivityKind.Client, links: Telemetry.LinkTo(message.Traceparent), name: "webhook send");
+        span?.SetTag("webhook.type", message.Kind);
+        span?.SetTag("outbox.id", message.Id);
+        span?.SetTag("outbox.attempt", message.Attempts + 1);
+        span?.SetTag("outbox.owner", outbox.LeaseOwner);
+        WebhookResult result;
+        try
+        {
+            result = await webhooks.SendAsync(message, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            span?.SetTag("webhook.outcome", "cancelled");
+            return null;
+        }
+
+        if (result.EndpointGone)
+        {
+            LogWebhookEndpointGone(message.Id, message.Kind);
+            span?.SetTag("webhook.outcome", "skipped");
+            return new DeliveryOutcome(message.Id, DeliveryOutcomeKind.Skipped);
+        }
+
+        if (result.Failure is { } failure)
+        {
+            metrics.Failed(message.Kind, failure.Permanent, Stopwatch.GetElapsedTime(started));
+            span?.SetStatus(ActivityStatusCode.Error, failure.Reason);
+            span?.SetTag("webhook.outcome", failure.Permanent ? "failed_permanently" : "failed");
+            return Failed(message, failure);
+        }
+
+        metrics.Sent(message.Kind, Stopwatch.GetElapsedTime(started));
+        LogWebhookSent(message.Id, message.Kind, message.WebhookId);
+        span?.SetTag("webhook.outcome", "sent");
+        return new DeliveryOutcome(message.Id, DeliveryOutcomeKind.Sent);
+    }
+
     private DeliveryOutcome Failed(OutboxMessage message, DeliveryFailure failure)
     {
         var attempt = message.Attempts + 1;
@@ -105,6 +153,11 @@ public sealed partial class MessageSender(
         }
 
         var delay = Backoff(attempt, _options.Delivery);
+        if (failure.RetryAfter is { } asked && asked > delay)
+        {
+            delay = asked;
+        }
+
         LogRetry(message.Id, message.Kind, attempt, delay, failure.Reason);
         return new DeliveryOutcome(message.Id, DeliveryOutcomeKind.Retry, failure.Reason, time.GetUtcNow() + delay);
     }
@@ -143,6 +196,12 @@ public sealed partial class MessageSender(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Outbox {Id} ({Kind}) sent to {RecipientCount} recipient(s)")]
     private partial void LogSent(long id, string kind, int recipientCount);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Outbox {Id} ({Kind}) delivered to its webhook endpoint as {WebhookId}")]
+    private partial void LogWebhookSent(long id, string kind, string? webhookId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox {Id} ({Kind}) skipped: its webhook endpoint is no longer in Webhooks:Endpoints")]
+    private partial void LogWebhookEndpointGone(long id, string kind);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Outbox {Id} ({Kind}) skipped: nothing left to send")]
     private partial void LogSkipped(long id, string kind);

@@ -19,8 +19,8 @@ public sealed class OutboxStore(DbSession session)
     public Task<long> AddAsync(NewOutboxMessage message, DateTimeOffset now)
     {
         const string sql = """
-            INSERT INTO outbox (kind, recipients, user_id, language, status, attempts, created_at, next_attempt_at, traceparent)
-            VALUES (@Kind, @Recipients, @UserId, @Language, 'pending', 0, @Now, @Now, @Traceparent)
+            INSERT INTO outbox (kind, recipients, user_id, language, status, attempts, created_at, next_attempt_at, traceparent, transport, payload, webhook_id)
+            VALUES (@Kind, @Recipients, @UserId, @Language, 'pending', 0, @Now, @Now, @Traceparent, @Transport, @Payload, @WebhookId)
             RETURNING id;
             """;
         return session.ScalarAsync<long>(sql, new
@@ -31,6 +31,9 @@ public sealed class OutboxStore(DbSession session)
             message.Language,
             Now = now,
             Traceparent = Telemetry.CurrentTraceparent(),
+            message.Transport,
+            message.Payload,
+            message.WebhookId,
         });
     }
 
@@ -47,7 +50,9 @@ public sealed class OutboxStore(DbSession session)
     /// their last attempt) are neither returned nor leased: a claim must never hold a row that
     /// nobody will send until the lease runs out. On PostgreSQL the rows are locked with
     /// <c>FOR UPDATE SKIP LOCKED</c>, so instances claiming at the same moment take different rows
-    /// and never wait for each other.
+    /// and never wait for each other. A webhook is due only once every earlier webhook of its
+    /// account to its endpoint is done (sent, skipped or dead): one account's events reach each
+    /// endpoint in the order they happened, however long the endpoint was down.
     /// </summary>
     public async Task<IReadOnlyList<OutboxMessage>> ClaimDueAsync(
         string owner, int limit, DateTimeOffset now, DateTimeOffset leaseUntil, IReadOnlyCollection<long> inFlight)
@@ -55,30 +60,38 @@ public sealed class OutboxStore(DbSession session)
         const string sqlite = """
             UPDATE outbox SET lease_until = @LeaseUntil, lease_owner = @Owner
             WHERE id IN (
-                SELECT id FROM outbox
+                SELECT id FROM outbox AS o
                 WHERE status = 'pending' AND next_attempt_at <= @Now
                   AND (lease_until IS NULL OR lease_until <= @Now)
                   AND id NOT IN (SELECT value FROM json_each(@InFlight))
+                  AND (transport = 'email' OR NOT EXISTS (
+                      SELECT 1 FROM outbox AS earlier
+                      WHERE earlier.transport = 'webhook' AND earlier.status = 'pending'
+                        AND earlier.user_id = o.user_id AND earlier.recipients = o.recipients AND earlier.id < o.id))
                 ORDER BY next_attempt_at, id
                 LIMIT @Limit)
-            RETURNING id, kind, recipients, user_id, language, attempts, created_at, traceparent;
+            RETURNING id, kind, recipients, user_id, language, attempts, created_at, traceparent, transport, payload, webhook_id;
             """;
         // The rows are chosen and locked once, in the CTE; a row another claim is leasing right now
         // is skipped, and one it has just leased fails the re-check (READ COMMITTED locks the
         // newest version and evaluates the WHERE again), so no row is ever leased twice.
         const string postgres = """
             WITH due AS (
-                SELECT id FROM outbox
+                SELECT id FROM outbox AS o
                 WHERE status = 'pending' AND next_attempt_at <= @Now
                   AND (lease_until IS NULL OR lease_until <= @Now)
                   AND id <> ALL (@InFlight)
+                  AND (transport = 'email' OR NOT EXISTS (
+                      SELECT 1 FROM outbox AS earlier
+                      WHERE earlier.transport = 'webhook' AND earlier.status = 'pending'
+                        AND earlier.user_id = o.user_id AND earlier.recipients = o.recipients AND earlier.id < o.id))
                 ORDER BY next_attempt_at, id
                 LIMIT @Limit
                 FOR UPDATE SKIP LOCKED)
             UPDATE outbox SET lease_until = @LeaseUntil, lease_owner = @Owner
             FROM due
             WHERE outbox.id = due.id
-            RETURNING outbox.id, kind, recipients, user_id, language, attempts, created_at, traceparent;
+            RETURNING outbox.id, kind, recipients, user_id, language, attempts, created_at, traceparent, transport, payload, webhook_id;
             """;
         var rows = await session.QueryAsync<OutboxRow>(
             session.IsPostgres ? postgres : sqlite,
@@ -111,7 +124,7 @@ public sealed class OutboxStore(DbSession session)
         var finish = $"""
             UPDATE outbox
             SET status = @Status, sent_at = CASE WHEN @Status = 'sent' THEN @Now ELSE sent_at END,
-                attempts = attempts + 1, lease_until = NULL, lease_owner = NULL, last_error = NULL
+                attempts = attempts + 1, lease_until = NULL, lease_owner = NULL, last_error = NULL, payload = NULL
             WHERE {ids} AND status = 'pending';
             """;
         const string dead = """
@@ -229,8 +242,15 @@ public sealed class OutboxStore(DbSession session)
 
         public string? Traceparent { get; init; }
 
+        public string Transport { get; init; } = OutboxTransports.Email;
+
+        public string? Payload { get; init; }
+
+        public string? WebhookId { get; init; }
+
         public OutboxMessage ToMessage() => new(
-            Id, Kind, JsonSerializer.Deserialize<string[]>(Recipients) ?? [], UserId, Language, (int)Attempts, CreatedAt, Traceparent);
+            Id, Kind, JsonSerializer.Deserialize<string[]>(Recipients) ?? [], UserId, Language, (int)Attempts, CreatedAt, Traceparent,
+            Transport, Payload, WebhookId);
     }
 }
 

@@ -39,6 +39,10 @@ public sealed partial class Housekeeper
     private readonly TimeSpan _longestCodeLifetime;
     private readonly Counter<long> _deleted;
     private readonly Counter<long> _runs;
+    private readonly AccountEvents _events;
+
+    /// <summary>Events the last batch queued (erased pending accounts' user.deleted), announced after its commit.</summary>
+    private int _queuedEvents;
 
     public Housekeeper(
         Database database,
@@ -50,8 +54,10 @@ public sealed partial class Housekeeper
         IOptions<AccountLifetimeOptions> accounts,
         IOptions<ActivationOptions> activation,
         IOptions<PasswordResetOptions> reset,
-        IOptions<EmailChangeOptions> emailChange)
+        IOptions<EmailChangeOptions> emailChange,
+        AccountEvents events)
     {
+        _events = events;
         (_database, _time, _logger, _email, _login, _accounts) = (database, time, logger, email, login, accounts);
         // A code's tries matter only while a code it counted against can still work.
         _longestCodeLifetime = new[] { activation.Value.TokenLifetime, reset.Value.TokenLifetime, emailChange.Value.TokenLifetime }.Max();
@@ -120,6 +126,7 @@ public sealed partial class Housekeeper
                 return null;
             }
 
+            _events.Announce(Interlocked.Exchange(ref _queuedEvents, 0));
             total += deleted;
             Count(rule, deleted);
             if (deleted < BatchSize)
@@ -143,7 +150,7 @@ public sealed partial class Housekeeper
                 DELETE FROM users
                 WHERE id IN (SELECT id FROM users WHERE status = 'pending_activation' AND created_at < @Cutoff LIMIT @Batch)
                   AND status = 'pending_activation'
-                RETURNING id AS Id, username_key AS UsernameKey, email_key AS EmailKey;
+                RETURNING id AS Id, username AS Username, email AS Email, username_key AS UsernameKey, email_key AS EmailKey;
                 """,
                 new { Cutoff = cutoff, Batch = BatchSize });
             if (erased.Count > 0)
@@ -151,9 +158,18 @@ public sealed partial class Housekeeper
                 var ids = session.SetOf(erased.Select(a => a.Id));
                 var logins = session.SetOf(erased.SelectMany(a => new[] { a.UsernameKey, a.EmailKey }));
                 var emails = session.SetOf(erased.Select(a => a.EmailKey));
-                await session.ExecuteAsync($"DELETE FROM outbox WHERE {session.InSet("user_id", "@Ids")};", new { Ids = ids });
+                await session.ExecuteAsync(
+                    $"DELETE FROM outbox WHERE {session.InSet("user_id", "@Ids")} AND (transport = 'email' OR status <> 'pending');", new { Ids = ids });
                 await session.ExecuteAsync($"DELETE FROM login_failures WHERE {session.InSet("login_key", "@Keys")};", new { Keys = logins });
                 await session.ExecuteAsync($"DELETE FROM code_failures WHERE {session.InSet("email_key", "@Keys")};", new { Keys = emails });
+                var now = _time.GetUtcNow();
+                var queued = 0;
+                foreach (var account in erased)
+                {
+                    queued += await _events.QueueAsync(session, AccountEvents.Deleted, Guid.Parse(account.Id), account.Username, account.Email, now);
+                }
+
+                _queuedEvents = queued;
             }
 
             return erased.Count;
@@ -171,7 +187,7 @@ public sealed partial class Housekeeper
         }
     }
 
-    private sealed record ErasedAccount(string Id, string UsernameKey, string EmailKey);
+    private sealed record ErasedAccount(string Id, string Username, string Email, string UsernameKey, string EmailKey);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Housekeeping deleted {Tokens} expired links, {CodeTries} stale code tries, {Mails} old mails, {SignInFailures} stale sign-in failures and {PendingAccounts} never-activated accounts.")]
     private static partial void LogRun(ILogger logger, long tokens, long codeTries, long mails, long signInFailures, long pendingAccounts);

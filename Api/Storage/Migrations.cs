@@ -120,6 +120,15 @@ public static class Migrations
         """
         ALTER TABLE outbox ADD COLUMN traceparent TEXT NULL;
         """,
+
+        // 10: webhooks through the outbox: the row's transport, the event's body and its webhook-id,
+        // and the index that keeps one account's events to one endpoint in order.
+        """
+        ALTER TABLE outbox ADD COLUMN transport TEXT NOT NULL DEFAULT 'email' CHECK (transport IN ('email', 'webhook'));
+        ALTER TABLE outbox ADD COLUMN payload TEXT NULL;
+        ALTER TABLE outbox ADD COLUMN webhook_id TEXT NULL;
+        CREATE INDEX ix_outbox_webhook_order ON outbox (user_id, recipients, id) WHERE transport = 'webhook' AND status = 'pending';
+        """,
     ];
 
     /// <summary>
@@ -228,6 +237,14 @@ public static class Migrations
         // 6: the traceparent of the request that queued a message (SQLite's 9).
         """
         ALTER TABLE outbox ADD COLUMN traceparent text NULL;
+        """,
+
+        // 7: webhooks through the outbox (SQLite's 10).
+        """
+        ALTER TABLE outbox ADD COLUMN transport text NOT NULL DEFAULT 'email' CHECK (transport IN ('email', 'webhook'));
+        ALTER TABLE outbox ADD COLUMN payload text NULL;
+        ALTER TABLE outbox ADD COLUMN webhook_id text NULL;
+        CREATE INDEX ix_outbox_webhook_order ON outbox (user_id, recipients, id) WHERE transport = 'webhook' AND status = 'pending';
         """,
     ];
 

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace Accounts.Api.Accounts;
 
 /// <summary>Decides what a token does and, when it activates, commits before answering.</summary>
-public sealed class AccountActivator(Database database, TimeProvider time, IOptions<ActivationOptions> options)
+public sealed class AccountActivator(Database database, AccountEvents events, TimeProvider time, IOptions<ActivationOptions> options)
 {
     /// <summary>
     /// With the 6-digit code mailed to <paramref name="email"/>: as the link would, or
@@ -38,20 +38,28 @@ public sealed class AccountActivator(Database database, TimeProvider time, IOpti
             return decided;
         }
 
-        return await database.WriteAsync(async session =>
+        var queued = 0;
+        var outcome = await database.WriteAsync(async session =>
         {
+            queued = 0;
             if (await session.Tokens.ConsumeAsync(hash, now))
             {
+                if (await session.Users.ActivateAsync(state!.UserId, now))
+                {
+                    queued = await events.QueueAsync(session, AccountEvents.Activated, state.UserId, now);
+                    return ActivationOutcome.Activated;
+                }
+
                 // Not pending any more: activated meanwhile, or erased by housekeeping as never activated.
-                return await session.Users.ActivateAsync(state!.UserId, now) ? ActivationOutcome.Activated
-                    : await session.Users.FindAsync(state.UserId) is null ? ActivationOutcome.Expired
-                    : ActivationOutcome.AlreadyActive;
+                return await session.Users.FindAsync(state.UserId) is null ? ActivationOutcome.Expired : ActivationOutcome.AlreadyActive;
             }
 
             // Another request consumed it between our read and our write.
             var current = await session.Tokens.FindAsync(hash, TokenPurpose.Activation);
             return Decide(current, now) ?? ActivationOutcome.AlreadyActive;
         }, cancellationToken);
+        events.Announce(queued);
+        return outcome;
     }
 
     /// <summary>

@@ -49,11 +49,25 @@ public static class DeleteAccountApi
         }
 
         // Only over the stamp this token carries: a password changed or reset meanwhile ends this token first.
-        if (!await services.Database.WriteAsync(session => session.Users.EraseAsync(user), cancellationToken))
+        var queued = 0;
+        var erased = await services.Database.WriteAsync(async session =>
+        {
+            queued = 0;
+            if (!await session.Users.EraseAsync(user))
+            {
+                return false;
+            }
+
+            // The one trace the account leaves: its deletion, for the webhooks, until delivered.
+            queued = await services.Events.QueueAsync(session, AccountEvents.Deleted, user, services.Time.GetUtcNow());
+            return true;
+        }, cancellationToken);
+        if (!erased)
         {
             return SignedIn.Unauthorized();
         }
 
+        services.Events.Announce(queued);
         await services.Database.EraseFreedSpaceAsync(cancellationToken);
         return TypedResults.NoContent();
     }

@@ -15,7 +15,7 @@ public enum EmailChangeOutcome
 }
 
 /// <summary>Decides what an email-change link or code does and, when it changes the address, commits before answering.</summary>
-public sealed class EmailChanger(Database database, TimeProvider time, IOptions<ActivationOptions> activation)
+public sealed class EmailChanger(Database database, AccountEvents events, TimeProvider time, IOptions<ActivationOptions> activation)
 {
     public async Task<(EmailChangeOutcome Outcome, string? Email)> ConfirmAsync(string? token, CancellationToken cancellationToken)
     {
@@ -58,10 +58,13 @@ public sealed class EmailChanger(Database database, TimeProvider time, IOptions<
         }, cancellationToken);
     }
 
-    private Task<(EmailChangeOutcome, string?)> ConfirmAsync(byte[] hash, CancellationToken cancellationToken) =>
+    private async Task<(EmailChangeOutcome, string?)> ConfirmAsync(byte[] hash, CancellationToken cancellationToken)
+    {
+        var queued = 0;
         // Serializable on PostgreSQL, and the unique email key besides: of two accounts confirming one address at once, one wins.
-        database.WriteAsync<(EmailChangeOutcome, string?)>(async session =>
+        var result = await database.WriteAsync<(EmailChangeOutcome, string?)>(async session =>
         {
+            queued = 0;
             var now = time.GetUtcNow();
             var state = await session.Tokens.FindAsync(hash, TokenPurpose.EmailChange);
             var user = state is null ? null : await session.Users.FindAsync(state.UserId);
@@ -91,6 +94,10 @@ public sealed class EmailChanger(Database database, TimeProvider time, IOptions<
             await session.Tokens.ConsumeAsync(hash, now);
             await session.Users.ChangeEmailAsync(user.Id, newEmail);
             await session.Tokens.EndAllAsync(user.Id, TokenPurpose.EmailChange, now);
+            queued = await events.QueueAsync(session, AccountEvents.EmailChanged, user.Id, user.Username, newEmail, now);
             return (EmailChangeOutcome.Changed, newEmail);
         }, cancellationToken);
+        events.Announce(queued);
+        return result;
+    }
 }

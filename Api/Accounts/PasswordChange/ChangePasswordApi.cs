@@ -66,6 +66,7 @@ public static class ChangePasswordApi
 
             await session.Tokens.EndAllAsync(user.Id, TokenPurpose.PasswordReset, now);
             await session.Outbox.AddAsync(new NewOutboxMessage(PasswordChangedEmailComposer.Kind, [user.Email], user.Id, user.Language), now);
+            await services.Events.QueueAsync(session, AccountEvents.PasswordChanged, user, now);
             return true;
         }, cancellationToken);
         if (!changed)

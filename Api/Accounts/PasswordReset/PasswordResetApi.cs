@@ -117,8 +117,10 @@ public static class PasswordResetApi
         }
 
         var passwordHash = await services.Hashing.HashAsync(request.Password, cancellationToken);
+        var queued = 0;
         var changed = await services.Database.WriteAsync(async session =>
         {
+            queued = 0;
             if (!await session.Tokens.ConsumeAsync(hash, now))
             {
                 return false; // used or expired since we looked
@@ -126,9 +128,11 @@ public static class PasswordResetApi
 
             await session.Users.SetPasswordHashAsync(user.Id, passwordHash, User.NewSecurityStamp());
             await session.Tokens.EndAllAsync(user.Id, TokenPurpose.PasswordReset, now);
+            queued = await services.Events.QueueAsync(session, AccountEvents.PasswordChanged, user, now);
             return true;
         }, cancellationToken);
 
+        services.Events.Announce(queued);
         return changed ? TypedResults.NoContent() : Gone();
 
         static ProblemHttpResult NotFound() => Problems.Problem(StatusCodes.Status404NotFound, AccountErrors.TokenNotFound,

@@ -82,6 +82,7 @@ public static class RegistrationApi
             };
             await session.Users.InsertAsync(user);
             var outboxId = await session.Outbox.AddAsync(new NewOutboxMessage(ActivationEmailComposer.Kind, [email], user.Id, language), now);
+            await services.Events.QueueAsync(session, AccountEvents.Registered, user, now);
             return Outcome.Queued(outboxId);
         }, cancellationToken).ConfigureAwait(false);
 
