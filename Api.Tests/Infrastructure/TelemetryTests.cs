@@ -189,7 +189,7 @@ public sealed class TelemetryTests
     private sealed record Sample(string Name, Dictionary<string, string> Labels, double Value);
 
     /// <summary>The exporter adds from the threads that end spans; the test reads copies.</summary>
-    private sealed class LockedList<T> : ICollection<T>
+    internal sealed class LockedList<T> : ICollection<T>
     {
         private readonly List<T> _items = [];
 

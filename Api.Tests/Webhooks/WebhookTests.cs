@@ -1,10 +1,13 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Accounts.Api.Email;
 using Accounts.Api.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using OpenTelemetry.Trace;
 
 namespace Accounts.Api.Tests.Webhooks;
 
@@ -133,24 +136,43 @@ public sealed class WebhookTests
     }
 
     [Fact]
-    public async Task An_event_whose_delivery_a_restart_interrupted_is_delivered_after_the_restart_with_the_same_webhook_id()
+    public async Task An_event_whose_delivery_a_restart_interrupted_is_delivered_after_the_restart_with_the_same_webhook_id_in_a_span_linked_to_the_request()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
         await receiver.HangNextAsync();
         using var folder = new TemporaryDatabase("accounts-webhook-restart-");
         var settings = Settings(receiver);
-        static void QuickStop(IServiceCollection s) => s.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1));
+        var before = new TelemetryTests.LockedList<Activity>();
 
         long interrupted;
-        await using (var first = TestApp.Start(new TestSmtpServer(), settings, directory: folder.Directory, services: QuickStop))
+        ActivityTraceId registration;
+        await using (var first = TestApp.Start(new TestSmtpServer(), settings, directory: folder.Directory, services: s =>
+        {
+            s.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1));
+            s.AddOpenTelemetry().WithTracing(t => t.AddInMemoryExporter(before));
+        }))
         {
             await first.RegisterAsync("alice", "alice@example.com");
             await Eventually.TrueAsync(async () => (await receiver.ReceivedAsync()).Count == 1, "the first POST is in progress");
             interrupted = await first.ScalarAsync<long>("SELECT id FROM outbox WHERE transport = 'webhook';");
+            await first.StopAsync();
+            registration = Assert.Single(before.Snapshot(), a =>
+                a.Kind == ActivityKind.Server && (string?)a.GetTagItem("url.path") == "/register" && Equals(a.GetTagItem("server.port"), first.BaseAddress.Port)).TraceId;
         }
 
-        await using var second = TestApp.Start(new TestSmtpServer(), settings, directory: folder.Directory);
+        var after = new TelemetryTests.LockedList<Activity>();
+        await using var second = TestApp.Start(
+            new TestSmtpServer(), settings, directory: folder.Directory, services: s => s.AddOpenTelemetry().WithTracing(t => t.AddInMemoryExporter(after)));
         var delivered = await receiver.WaitForDeliveredAsync(1);
+        var owner = second.Services.GetRequiredService<Outbox>().LeaseOwner;
+        Activity? send = null;
+        await Eventually.TrueAsync(
+            () => Task.FromResult((send = after.Snapshot().FirstOrDefault(a => a.OperationName == "webhook send"
+                && (string?)a.GetTagItem("outbox.owner") == owner && (string?)a.GetTagItem("webhook.outcome") == "sent")) is not null),
+            "the webhook's send span after the restart is exported");
+        Assert.Equal(ActivityKind.Client, send!.Kind);
+        Assert.Equal("user.registered", send.GetTagItem("webhook.type"));
+        Assert.Equal(registration, Assert.Single(send.Links).Context.TraceId);
 
         var hung = (await receiver.ReceivedAsync())[0];
         Assert.Equal(0, hung.Answered);

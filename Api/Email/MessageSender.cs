@@ -51,7 +51,7 @@ public sealed partial class MessageSender(
             if (composer is null)
             {
                 LogDead(message.Id, message.Kind, "unknown kind");
-                metrics.Dead(message.Kind);
+                metrics.Dead(message);
                 return new DeliveryOutcome(message.Id, DeliveryOutcomeKind.Dead, $"No composer is registered for kind '{message.Kind}'.");
             }
 
@@ -70,7 +70,7 @@ public sealed partial class MessageSender(
 
             await transport.SendAsync(Build(_options.FromName, _fromAddress, message, content), content.ActionUrl, cancellationToken);
             health.Succeeded();
-            metrics.Sent(message.Kind, Stopwatch.GetElapsedTime(started));
+            metrics.Sent(message, Stopwatch.GetElapsedTime(started));
             LogSent(message.Id, message.Kind, message.Recipients.Count);
             span?.SetTag("email.outcome", "sent");
             return new DeliveryOutcome(message.Id, DeliveryOutcomeKind.Sent);
@@ -93,7 +93,7 @@ public sealed partial class MessageSender(
         {
             var failure = DeliveryFailure.From(ex);
             health.Failed(failure);
-            metrics.Failed(message.Kind, failure.Permanent, Stopwatch.GetElapsedTime(started));
+            metrics.Failed(message, failure.Permanent, Stopwatch.GetElapsedTime(started));
             span?.SetStatus(ActivityStatusCode.Error, failure.Reason);
             span?.SetTag("email.outcome", failure.Permanent ? "failed_permanently" : "failed");
             return Failed(message, failure);
@@ -130,13 +130,13 @@ public sealed partial class MessageSender(
 
         if (result.Failure is { } failure)
         {
-            metrics.Failed(message.Kind, failure.Permanent, Stopwatch.GetElapsedTime(started));
+            metrics.Failed(message, failure.Permanent, Stopwatch.GetElapsedTime(started));
             span?.SetStatus(ActivityStatusCode.Error, failure.Reason);
             span?.SetTag("webhook.outcome", failure.Permanent ? "failed_permanently" : "failed");
             return Failed(message, failure);
         }
 
-        metrics.Sent(message.Kind, Stopwatch.GetElapsedTime(started));
+        metrics.Sent(message, Stopwatch.GetElapsedTime(started));
         LogWebhookSent(message.Id, message.Kind, message.WebhookId);
         span?.SetTag("webhook.outcome", "sent");
         return new DeliveryOutcome(message.Id, DeliveryOutcomeKind.Sent);
@@ -148,7 +148,7 @@ public sealed partial class MessageSender(
         if (failure.Permanent || attempt >= _options.Delivery.MaxAttempts)
         {
             LogDead(message.Id, message.Kind, failure.Reason);
-            metrics.Dead(message.Kind);
+            metrics.Dead(message);
             return new DeliveryOutcome(message.Id, DeliveryOutcomeKind.Dead, failure.Reason);
         }
 
