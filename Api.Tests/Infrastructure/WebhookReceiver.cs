@@ -30,7 +30,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public Uri Url { get; }
 
-    public static async Task<WebhookReceiver> StartAsync(string? secret = null)
+    /// <param name="port">The loopback port to listen on (0: any free one).</param>
+    public static async Task<WebhookReceiver> StartAsync(string? secret = null, int port = 0)
     {
         await NodeTools.EnsureInstalledAsync();
         secret ??= "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
@@ -44,6 +45,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
         };
         start.ArgumentList.Add("webhook-receiver.mjs");
         start.ArgumentList.Add(secret);
+        start.ArgumentList.Add(port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start node webhook-receiver.mjs.");
         try
         {

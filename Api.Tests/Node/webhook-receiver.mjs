@@ -2,7 +2,7 @@
 // npm standardwebhooks package (the Standard Webhooks project's own TypeScript implementation),
 // keeps what it received, and answers with the failures it is told to.
 //
-//   node webhook-receiver.mjs <whsec_secret>      prints "listening <port>" once it listens
+//   node webhook-receiver.mjs <whsec_secret> [port]      prints "listening <port>" once it listens (any free port without one)
 //
 //   POST /...                 a delivery: verified, recorded, answered 204 (or the next planned failure)
 //   POST /_plan               {"failures": [{"status": 503, "retryAfter": "1"}, {"hang": true}, ...]} answers the next
@@ -75,6 +75,6 @@ const server = http.createServer(async (request, response) => {
   response.end();
 });
 
-server.listen(0, "127.0.0.1", () => {
+server.listen(Number(process.argv[3] ?? 0), "127.0.0.1", () => {
   console.log(`listening ${server.address().port}`);
 });

@@ -98,6 +98,35 @@ public sealed class WebhookTests
     }
 
     [Fact]
+    public async Task A_receiver_that_is_down_gets_every_event_in_order_once_it_listens()
+    {
+        var port = FreePort();
+        var secret = "whsec_" + Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        await using var app = TestApp.StartWithSmtp(out _, new Dictionary<string, string?>
+        {
+            ["Webhooks:Endpoints:0:Url"] = $"http://127.0.0.1:{port}/hooks/accounts",
+            ["Webhooks:Endpoints:0:Secret"] = secret,
+            ["Email:Delivery:InitialBackoff"] = "00:00:00.100",
+            ["Email:Delivery:MaxBackoff"] = "00:00:00.300",
+            ["Email:Delivery:MaxAttempts"] = "1000",
+        });
+
+        await app.SignedInAccountAsync("alice", "alice@example.com");
+        await Eventually.TrueAsync(
+            async () => await app.ScalarAsync<long>("SELECT MAX(attempts) FROM outbox WHERE transport = 'webhook';") >= 3,
+            "the event is tried and retried while nothing listens");
+        Assert.Contains("POST to http://127.0.0.1:", await app.ScalarAsync<string>("SELECT last_error FROM outbox WHERE transport = 'webhook' AND attempts > 0 ORDER BY id LIMIT 1;"), StringComparison.Ordinal);
+        // The later event waits for the earlier one: it has not been tried at all.
+        Assert.Equal(0, await app.ScalarAsync<long>("SELECT attempts FROM outbox WHERE transport = 'webhook' AND kind = 'user.activated';"));
+
+        await using var receiver = await WebhookReceiver.StartAsync(secret, port);
+        var delivered = await receiver.WaitForDeliveredAsync(2);
+
+        Assert.Equal(["user.registered", "user.activated"], delivered.Select(d => d.Type));
+        Assert.All(delivered, d => Assert.True(d.Verified, d.Error));
+    }
+
+    [Fact]
     public async Task A_4xx_answer_other_than_408_and_429_is_permanent_and_the_event_is_dead_for_the_outbox_command_line()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
@@ -212,6 +241,13 @@ public sealed class WebhookTests
         }
 
         return settings;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static Task<HttpResponseMessage> PostAsync(TestApp app, string token, string path, object body)

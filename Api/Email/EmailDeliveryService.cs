@@ -136,6 +136,7 @@ public sealed partial class EmailDeliveryService : BackgroundService
     {
         // Claim in chunks rather than one row at a time, but before the senders run dry.
         var chunk = Math.Max(1, Math.Min(_delivery.BatchSize / 2, _delivery.BatchSize - (2 * _delivery.Connections)));
+        var claimedAt = _time.GetUtcNow();
         while (!stoppingToken.IsCancellationRequested)
         {
             var idle = true;
@@ -152,6 +153,7 @@ public sealed partial class EmailDeliveryService : BackgroundService
                     continue;
                 }
 
+                claimedAt = _time.GetUtcNow();
                 var batch = await _recorder.ClaimAsync(room, _delivery.Lease, stoppingToken);
                 foreach (var message in batch)
                 {
@@ -173,21 +175,31 @@ public sealed partial class EmailDeliveryService : BackgroundService
 
             if (idle)
             {
-                await WaitForWorkAsync(stoppingToken);
+                await WaitForWorkAsync(claimedAt, stoppingToken);
             }
         }
     }
 
-    /// <summary>Waits for a new message, a recorded outcome, the next scheduled retry or the sweep, whichever comes first.</summary>
-    private async Task WaitForWorkAsync(CancellationToken stoppingToken)
+    /// <summary>
+    /// Waits for a new message, a recorded outcome, the next scheduled retry or the sweep, whichever
+    /// comes first. The next retry is the first one due after <paramref name="claimedAt"/>, the last
+    /// claim's moment: one that fell due since (a short backoff) makes this return at once, while
+    /// one that was already due then and still not claimed (an event waiting for an earlier one of
+    /// its account) does not wake the loop again and again.
+    /// </summary>
+    private async Task WaitForWorkAsync(DateTimeOffset claimedAt, CancellationToken stoppingToken)
     {
         var wait = _delivery.SweepInterval;
         try
         {
             var now = _time.GetUtcNow();
-            if (await _outbox.NextDueAfterAsync(now, stoppingToken) is { } due && due - now < wait)
+            if (await _outbox.NextDueAfterAsync(claimedAt, stoppingToken) is { } due && due - now < wait)
             {
                 wait = due - now;
+                if (wait <= TimeSpan.Zero)
+                {
+                    return;
+                }
             }
         }
         catch (StorageUnavailableException)
