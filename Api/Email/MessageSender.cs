@@ -37,13 +37,7 @@ public sealed partial class MessageSender(
         }
 
         var started = Stopwatch.GetTimestamp();
-        // A trace of its own (the loop's span is not its parent), linked to the request that queued it.
-        Activity.Current = null;
-        using var span = Telemetry.Source.StartActivity(ActivityKind.Client, links: Telemetry.LinkTo(message.Traceparent), name: "email send");
-        span?.SetTag("email.kind", message.Kind);
-        span?.SetTag("outbox.id", message.Id);
-        span?.SetTag("outbox.attempt", message.Attempts + 1);
-        span?.SetTag("outbox.owner", outbox.LeaseOwner); // which instance (and start) sent it
+        using var span = StartSendSpan("email send", "email.kind", message);
         try
         {
             await using var scope = scopes.CreateAsyncScope();
@@ -104,12 +98,7 @@ public sealed partial class MessageSender(
     private async Task<DeliveryOutcome?> DeliverWebhookAsync(OutboxMessage message, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        Activity.Current = null;
-        using var span = Telemetry.Source.StartActivity(ActivityKind.Client, links: Telemetry.LinkTo(message.Traceparent), name: "webhook send");
-        span?.SetTag("webhook.type", message.Kind);
-        span?.SetTag("outbox.id", message.Id);
-        span?.SetTag("outbox.attempt", message.Attempts + 1);
-        span?.SetTag("outbox.owner", outbox.LeaseOwner);
+        using var span = StartSendSpan("webhook send", "webhook.type", message);
         WebhookResult result;
         try
         {
@@ -140,6 +129,21 @@ public sealed partial class MessageSender(
         LogWebhookSent(message.Id, message.Kind, message.WebhookId);
         span?.SetTag("webhook.outcome", "sent");
         return new DeliveryOutcome(message.Id, DeliveryOutcomeKind.Sent);
+    }
+
+    /// <summary>
+    /// The span of one attempt: a trace of its own (the loop's span is not its parent), linked to the
+    /// request that queued the row, tagged with the row, its attempt and the instance (and start) that sent it.
+    /// </summary>
+    private Activity? StartSendSpan(string name, string kindTag, OutboxMessage message)
+    {
+        Activity.Current = null;
+        var span = Telemetry.Source.StartActivity(ActivityKind.Client, links: Telemetry.LinkTo(message.Traceparent), name: name);
+        span?.SetTag(kindTag, message.Kind);
+        span?.SetTag("outbox.id", message.Id);
+        span?.SetTag("outbox.attempt", message.Attempts + 1);
+        span?.SetTag("outbox.owner", outbox.LeaseOwner);
+        return span;
     }
 
     private DeliveryOutcome Failed(OutboxMessage message, DeliveryFailure failure)

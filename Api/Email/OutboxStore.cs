@@ -64,10 +64,10 @@ public sealed class OutboxStore(DbSession session)
                 WHERE status = 'pending' AND next_attempt_at <= @Now
                   AND (lease_until IS NULL OR lease_until <= @Now)
                   AND id NOT IN (SELECT value FROM json_each(@InFlight))
-                  AND (transport = 'email' OR NOT EXISTS (
+                  AND NOT EXISTS (
                       SELECT 1 FROM outbox AS earlier
-                      WHERE earlier.transport = 'webhook' AND earlier.status = 'pending'
-                        AND earlier.user_id = o.user_id AND earlier.recipients = o.recipients AND earlier.id < o.id))
+                      WHERE o.transport = 'webhook' AND earlier.transport = 'webhook' AND earlier.status = 'pending'
+                        AND earlier.user_id = o.user_id AND earlier.recipients = o.recipients AND earlier.id < o.id)
                 ORDER BY next_attempt_at, id
                 LIMIT @Limit)
             RETURNING id, kind, recipients, user_id, language, attempts, created_at, traceparent, transport, payload, webhook_id;
@@ -81,10 +81,10 @@ public sealed class OutboxStore(DbSession session)
                 WHERE status = 'pending' AND next_attempt_at <= @Now
                   AND (lease_until IS NULL OR lease_until <= @Now)
                   AND id <> ALL (@InFlight)
-                  AND (transport = 'email' OR NOT EXISTS (
+                  AND NOT EXISTS (
                       SELECT 1 FROM outbox AS earlier
-                      WHERE earlier.transport = 'webhook' AND earlier.status = 'pending'
-                        AND earlier.user_id = o.user_id AND earlier.recipients = o.recipients AND earlier.id < o.id))
+                      WHERE o.transport = 'webhook' AND earlier.transport = 'webhook' AND earlier.status = 'pending'
+                        AND earlier.user_id = o.user_id AND earlier.recipients = o.recipients AND earlier.id < o.id)
                 ORDER BY next_attempt_at, id
                 LIMIT @Limit
                 FOR UPDATE SKIP LOCKED)
