@@ -78,6 +78,43 @@ public sealed class ApiProcess : IAsyncDisposable
             environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
+        return await LaunchAsync(start, environment, directory, address);
+    }
+
+    /// <summary>
+    /// Any ASP.NET Core app (the footprint mode's bare one) on a free loopback port, timed to the
+    /// first 200 from <c>/health/ready</c> like the API; <paramref name="environment"/> is added to its environment.
+    /// </summary>
+    public static Task<ApiProcess> StartAppAsync(string dll, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var directory = Directory.CreateTempSubdirectory("accounts-bench-").FullName;
+        var address = new Uri($"http://127.0.0.1:{FreePort()}");
+        var start = new ProcessStartInfo("dotnet", [dll])
+        {
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        var variables = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["ASPNETCORE_URLS"] = address.ToString(),
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            variables[key] = value;
+        }
+
+        return LaunchAsync(start, variables, directory, address);
+    }
+
+    /// <summary>Resident set size now (VmRSS), in MiB.</summary>
+    public double RssMiB => ReadStatus("VmRSS:") / 1024.0;
+
+    private static async Task<ApiProcess> LaunchAsync(ProcessStartInfo start, Dictionary<string, string> environment, string directory, Uri address)
+    {
         foreach (var (key, value) in environment)
         {
             start.Environment[key] = value;

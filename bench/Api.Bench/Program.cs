@@ -11,7 +11,8 @@ var quick = args.Contains("--quick");
 // --only register|activation runs one part, for iterating on it; the table then has only its rows.
 // --only scale runs the one-against-two-instances comparison on PostgreSQL instead (Scale.cs);
 // --only codes times code_invalid answers with and without a code behind the address (CodeTiming.cs);
-// --only growth [--provider sqlite|postgres] [--accounts N] compares p99s on an empty database and on one with a million accounts (Growth.cs).
+// --only growth [--provider sqlite|postgres] [--accounts N] compares p99s on an empty database and on one with a million accounts (Growth.cs);
+// --only footprint [--env KEY=VALUE ...] [--api-dll PATH] compares start and memory with a bare minimal API, and activation with the ceiling (Footprint.cs).
 var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
 var seconds = quick ? 5 : 15;
 var cores = Environment.ProcessorCount;
@@ -41,6 +42,16 @@ if (only == "growth")
     var accounts = int.Parse(args.SkipWhile(a => a != "--accounts").Skip(1).FirstOrDefault() ?? "1000000", CultureInfo.InvariantCulture);
     var provider = args.SkipWhile(a => a != "--provider").Skip(1).FirstOrDefault() ?? "sqlite";
     await Growth.RunAsync(apiDll, quick, accounts, postgres: provider.Equals("postgres", StringComparison.OrdinalIgnoreCase));
+    return;
+}
+
+// Issue 18: start and memory against a bare minimal API, activation against the ceiling (Footprint.cs).
+if (only == "footprint")
+{
+    var environment = args.Select((a, i) => (a, i)).Where(p => p.a == "--env" && p.i + 1 < args.Length)
+        .Select(p => args[p.i + 1].Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]);
+    var other = args.SkipWhile(a => a != "--api-dll").Skip(1).FirstOrDefault();
+    await Footprint.RunAsync(other is null ? apiDll : Path.GetFullPath(other), FindApiDll(), quick, environment);
     return;
 }
 
