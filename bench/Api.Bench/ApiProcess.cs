@@ -48,13 +48,7 @@ public sealed class ApiProcess : IAsyncDisposable
         var directory = Directory.CreateTempSubdirectory("accounts-bench-").FullName;
         var port = FreePort();
         var address = new Uri($"http://127.0.0.1:{port}");
-        var start = new ProcessStartInfo("dotnet", [apiDll])
-        {
-            WorkingDirectory = Path.GetDirectoryName(apiDll)!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var start = StartInfo(apiDll);
         var environment = new Dictionary<string, string>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
@@ -89,13 +83,7 @@ public sealed class ApiProcess : IAsyncDisposable
     {
         var directory = Directory.CreateTempSubdirectory("accounts-bench-").FullName;
         var address = new Uri($"http://127.0.0.1:{FreePort()}");
-        var start = new ProcessStartInfo("dotnet", [dll])
-        {
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var start = StartInfo(dll);
         var variables = new Dictionary<string, string>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
@@ -109,6 +97,15 @@ public sealed class ApiProcess : IAsyncDisposable
 
         return LaunchAsync(start, variables, directory, address);
     }
+
+    /// <summary><c>dotnet app.dll</c> in the app's folder, its output read by the harness.</summary>
+    private static ProcessStartInfo StartInfo(string dll) => new("dotnet", [dll])
+    {
+        WorkingDirectory = Path.GetDirectoryName(dll)!,
+        RedirectStandardOutput = true,
+        RedirectStandardError = true,
+        UseShellExecute = false,
+    };
 
     /// <summary>Resident set size now (VmRSS), in MiB.</summary>
     public double RssMiB => ReadStatus("VmRSS:") / 1024.0;
