@@ -1,3 +1,4 @@
+using Accounts.Api.Email;
 using Accounts.Api.Storage;
 
 namespace Accounts.Api.Accounts;
@@ -99,8 +100,7 @@ public sealed class UserStore(DbSession session)
 
         var keys = new { user.Id, UsernameKey = Normalization.Key(user.Username), EmailKey = Normalization.Key(user.Email) };
         await session.ExecuteAsync("DELETE FROM account_tokens WHERE user_id = @Id;", keys);
-        // Its mails go; its events not yet delivered stay, so the webhooks hear of it (their bodies go once delivered).
-        await session.ExecuteAsync("DELETE FROM outbox WHERE user_id = @Id AND (transport = 'email' OR status <> 'pending');", keys);
+        await session.Outbox.DeleteOfErasedAsync([user.Id]);
         await session.ExecuteAsync("DELETE FROM login_failures WHERE login_key IN (@UsernameKey, @EmailKey);", keys);
         await session.ExecuteAsync("DELETE FROM code_failures WHERE email_key = @EmailKey;", keys);
         return true;

@@ -15,7 +15,6 @@ public sealed partial class DeliveryHealth(TimeProvider time, ILogger<DeliveryHe
     private int _consecutiveFailures;
     private DeliveryFailure? _lastFailure;
     private DateTimeOffset _lastFailureAt;
-    private DateTimeOffset? _lastSuccessAt;
     private string? _stalled;
 
     public DeliverySnapshot Current
@@ -24,7 +23,7 @@ public sealed partial class DeliveryHealth(TimeProvider time, ILogger<DeliveryHe
         {
             lock (_lock)
             {
-                return new(_consecutiveFailures, _consecutiveFailures > 0 ? _lastFailure : null, _lastFailureAt, _lastSuccessAt, _stalled);
+                return new(_consecutiveFailures, _lastFailure, _lastFailureAt, _stalled);
             }
         }
     }
@@ -34,7 +33,7 @@ public sealed partial class DeliveryHealth(TimeProvider time, ILogger<DeliveryHe
         lock (_lock)
         {
             _consecutiveFailures = 0;
-            _lastSuccessAt = time.GetUtcNow();
+            _lastFailure = null;
             _stalled = null;
         }
     }
@@ -46,7 +45,7 @@ public sealed partial class DeliveryHealth(TimeProvider time, ILogger<DeliveryHe
         {
             // The first refusal of our credentials after anything else is logged as an error, once:
             // it never passes by itself, unlike the per-message retries logged beside it.
-            first = failure.Authentication && !(_consecutiveFailures > 0 && _lastFailure is { Authentication: true });
+            first = failure.Authentication && _lastFailure is not { Authentication: true };
             _consecutiveFailures++;
             _lastFailure = failure;
             _lastFailureAt = time.GetUtcNow();
@@ -83,5 +82,4 @@ public sealed partial class DeliveryHealth(TimeProvider time, ILogger<DeliveryHe
 /// <param name="ConsecutiveFailures">Attempts that failed since the last success.</param>
 /// <param name="LastFailure">The last failure, while no attempt has succeeded since.</param>
 /// <param name="Stalled">What a send in progress has been waiting on for too long, if anything.</param>
-public sealed record DeliverySnapshot(
-    int ConsecutiveFailures, DeliveryFailure? LastFailure, DateTimeOffset LastFailureAt, DateTimeOffset? LastSuccessAt, string? Stalled);
+public sealed record DeliverySnapshot(int ConsecutiveFailures, DeliveryFailure? LastFailure, DateTimeOffset LastFailureAt, string? Stalled);

@@ -37,6 +37,16 @@ public sealed class OutboxStore(DbSession session)
         });
     }
 
+    /// <summary>
+    /// For accounts being erased: deletes their mails and their events that are done (sent,
+    /// skipped or dead); their pending events stay until delivered, so the webhooks hear of the
+    /// erasure (a delivered event's body is dropped when it is recorded).
+    /// </summary>
+    public Task<int> DeleteOfErasedAsync(IEnumerable<Guid> userIds) =>
+        session.ExecuteAsync(
+            $"DELETE FROM outbox WHERE {session.InSet("user_id", "@Ids")} AND (transport = 'email' OR status <> 'pending');",
+            new { Ids = session.SetOf(userIds.Select(id => (string)TypeHandlers.ToStored(id))) });
+
     /// <summary>When the newest message of one of <paramref name="kinds"/> about <paramref name="userId"/> was queued, if ever.</summary>
     public Task<DateTimeOffset?> LastCreatedForUserAsync(Guid userId, IReadOnlyCollection<string> kinds) =>
         session.ScalarAsync<DateTimeOffset?>(

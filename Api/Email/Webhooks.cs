@@ -159,7 +159,7 @@ public sealed partial class WebhookTransport(IHttpClientFactory clients, IOption
     /// <summary>The longest <c>Retry-After</c> honoured; a receiver asking for more is tried again after this.</summary>
     internal static readonly TimeSpan LongestRetryAfter = TimeSpan.FromDays(1);
 
-    /// <summary>Sends <paramref name="message"/>; null when it went, else why not. An endpoint no longer configured is <see cref="WebhookResult.Gone"/>.</summary>
+    /// <summary>Sends <paramref name="message"/>: delivered, or the failure; an endpoint no longer configured is <see cref="WebhookResult.Gone"/>.</summary>
     public async Task<WebhookResult> SendAsync(OutboxMessage message, CancellationToken cancellationToken)
     {
         var url = message.Recipients.Count == 1 ? message.Recipients[0] : null;

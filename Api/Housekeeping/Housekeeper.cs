@@ -41,9 +41,6 @@ public sealed partial class Housekeeper
     private readonly Counter<long> _runs;
     private readonly AccountEvents _events;
 
-    /// <summary>Events the last batch queued (erased pending accounts' user.deleted), announced after its commit.</summary>
-    private int _queuedEvents;
-
     public Housekeeper(
         Database database,
         TimeProvider time,
@@ -126,7 +123,6 @@ public sealed partial class Housekeeper
                 return null;
             }
 
-            _events.Announce(Interlocked.Exchange(ref _queuedEvents, 0));
             total += deleted;
             Count(rule, deleted);
             if (deleted < BatchSize)
@@ -142,8 +138,11 @@ public sealed partial class Housekeeper
     /// link followed later answers "expired". The status is checked again by the delete itself,
     /// so an activation committed meanwhile keeps its account (on PostgreSQL the row lock orders them).
     /// </summary>
-    private Task<long?> DeletePendingAccountsAsync(DateTimeOffset cutoff, CancellationToken cancellationToken) =>
-        BatchesAsync("pending_accounts", async session =>
+    private async Task<long?> DeletePendingAccountsAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        // Their user.deleted events, announced once the batches have committed (a batch tried again may count twice: one more wake-up).
+        var queued = 0;
+        var erasedCount = await BatchesAsync("pending_accounts", async session =>
         {
             var erased = await session.QueryAsync<ErasedAccount>(
                 """
@@ -155,25 +154,23 @@ public sealed partial class Housekeeper
                 new { Cutoff = cutoff, Batch = BatchSize });
             if (erased.Count > 0)
             {
-                var ids = session.SetOf(erased.Select(a => a.Id));
                 var logins = session.SetOf(erased.SelectMany(a => new[] { a.UsernameKey, a.EmailKey }));
                 var emails = session.SetOf(erased.Select(a => a.EmailKey));
-                await session.ExecuteAsync(
-                    $"DELETE FROM outbox WHERE {session.InSet("user_id", "@Ids")} AND (transport = 'email' OR status <> 'pending');", new { Ids = ids });
+                await session.Outbox.DeleteOfErasedAsync(erased.Select(a => Guid.Parse(a.Id)));
                 await session.ExecuteAsync($"DELETE FROM login_failures WHERE {session.InSet("login_key", "@Keys")};", new { Keys = logins });
                 await session.ExecuteAsync($"DELETE FROM code_failures WHERE {session.InSet("email_key", "@Keys")};", new { Keys = emails });
                 var now = _time.GetUtcNow();
-                var queued = 0;
                 foreach (var account in erased)
                 {
                     queued += await _events.QueueAsync(session, AccountEvents.Deleted, Guid.Parse(account.Id), account.Username, account.Email, now);
                 }
-
-                _queuedEvents = queued;
             }
 
             return erased.Count;
         }, cancellationToken);
+        _events.Announce(queued);
+        return erasedCount;
+    }
 
     /// <summary>PostgreSQL: this transaction's hold on the housekeeping lock, false when another instance has it. SQLite has one writer: always true.</summary>
     private static async Task<bool> TryLockAsync(DbSession session) =>
