@@ -12,6 +12,7 @@ var quick = args.Contains("--quick");
 // --only scale runs the one-against-two-instances comparison on PostgreSQL instead (Scale.cs);
 // --only codes times code_invalid answers with and without a code behind the address (CodeTiming.cs);
 // --only growth [--provider sqlite|postgres] [--accounts N] compares p99s on an empty database and on one with a million accounts (Growth.cs);
+// --only session [--provider sqlite|postgres] times authenticated GET /me and token refreshes (SessionCost.cs);
 // --only footprint [--env KEY=VALUE ...] [--api-dll PATH] compares start and memory with a bare minimal API, and activation with the ceiling (Footprint.cs).
 var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
 var seconds = quick ? 5 : 15;
@@ -52,6 +53,14 @@ if (only == "footprint")
         .Select(p => args[p.i + 1].Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]);
     var other = args.SkipWhile(a => a != "--api-dll").Skip(1).FirstOrDefault();
     await Footprint.RunAsync(other is null ? apiDll : Path.GetFullPath(other), FindApiDll(), quick, environment);
+    return;
+}
+
+// Issue 19: what checking the session costs an authenticated request (SessionCost.cs).
+if (only == "session")
+{
+    var provider = args.SkipWhile(a => a != "--provider").Skip(1).FirstOrDefault() ?? "sqlite";
+    await SessionCost.RunAsync(apiDll, quick, provider.ToLowerInvariant());
     return;
 }
 
