@@ -44,6 +44,7 @@ app.UseDemo();
 app.UseApiCors();
 app.UseRateLimiter();
 app.UseAuthentication();
+app.UseSessionCookieCsrfCheck();
 app.UseAuthorization();
 app.UseJsonBodyChecks();
 app.MapApiHealthChecks();

@@ -57,10 +57,12 @@ public sealed class SwaggerAndActivationPageBrowserTests(BrowserFixture browser)
 
         await page.Locator(".scheme-container button.authorize").ClickAsync();
         var dialog = page.Locator(".modal-ux");
-        await dialog.Locator("input").FillAsync(token);
-        await dialog.Locator(".auth-btn-wrapper button.authorize").ClickAsync();
+        // The dialog offers both schemes (the bearer token and the session cookie): this is the bearer's form.
+        var bearer = dialog.Locator("form").Filter(new() { Has = page.Locator("#auth-bearer-value") });
+        await bearer.Locator("#auth-bearer-value").FillAsync(token);
+        await bearer.Locator(".auth-btn-wrapper button.authorize").ClickAsync();
         await Expect(dialog.GetByRole(AriaRole.Button, new() { Name = "Remove authorization" })).ToBeVisibleAsync(); // "Logout": authorized
-        await dialog.Locator("button.btn-done").ClickAsync();
+        await dialog.Locator("button.btn-done").First.ClickAsync();
 
         await me.GetByRole(AriaRole.Button, new() { Name = "Execute" }).ClickAsync();
         await Expect(status).ToHaveTextAsync("200");

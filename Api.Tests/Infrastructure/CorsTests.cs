@@ -8,19 +8,21 @@ public sealed class CorsTests
     private const string Spa = "http://localhost:5173";
 
     [Fact]
-    public async Task A_preflight_from_an_allowed_origin_may_post_JSON_with_a_bearer_token()
+    public async Task A_preflight_from_an_allowed_origin_may_post_JSON_with_a_bearer_token_or_with_the_session_cookie_and_X_CSRF()
     {
         await using var app = TestApp.Start(smtp: null, new Dictionary<string, string?> { ["Cors:AllowedOrigins:0"] = Spa });
 
-        var response = await app.Client.SendAsync(Preflight("/register", Spa, "POST", "content-type,authorization"));
+        var response = await app.Client.SendAsync(Preflight("/register", Spa, "POST", "content-type,authorization,x-csrf"));
 
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
         Assert.Equal(Spa, response.Headers.GetValues("Access-Control-Allow-Origin").Single());
         var headers = response.Headers.GetValues("Access-Control-Allow-Headers").Single();
         Assert.Contains("Content-Type", headers, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("Authorization", headers, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("X-CSRF", headers, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("POST", response.Headers.GetValues("Access-Control-Allow-Methods").Single());
-        Assert.False(response.Headers.Contains("Access-Control-Allow-Credentials"));
+        // A listed origin (of the same site, for the SameSite=Strict cookies to go along) may use cookie mode.
+        Assert.Equal("true", response.Headers.GetValues("Access-Control-Allow-Credentials").Single());
     }
 
     [Fact]

@@ -56,7 +56,10 @@ public sealed class HealthAndDocsTests
         Assert.Equal(["200", "303", "400", "404", "410", "503"], Responses(paths, "/activate", "get"));
         Assert.Equal(["200", "400", "404", "410", "413", "415", "429", "503"], Responses(paths, "/activate", "post"));
         Assert.Equal(["202", "400", "413", "415", "429", "503"], Responses(paths, "/activation/resend", "post"));
-        Assert.Equal(["200", "400", "401", "403", "413", "415", "429", "503"], Responses(paths, "/login", "post"));
+        Assert.Equal(["200", "204", "400", "401", "403", "413", "415", "429", "503"], Responses(paths, "/login", "post"));
+        Assert.Equal(["200", "204", "400", "401", "403", "413", "415", "503"], Responses(paths, "/token/refresh", "post"));
+        Assert.Equal(["204", "401", "403", "413", "415", "503"], Responses(paths, "/logout", "post"));
+        Assert.Equal(["204", "401", "403", "503"], Responses(paths, "/logout/all", "post"));
         Assert.Equal(["200", "401", "503"], Responses(paths, "/me", "get"));
         Assert.Equal(["204", "400", "401", "403", "413", "415", "429", "503"], Responses(paths, "/me/password", "post"));
         Assert.Equal(["202", "400", "401", "403", "413", "415", "429", "503"], Responses(paths, "/me/email", "post"));
@@ -66,9 +69,14 @@ public sealed class HealthAndDocsTests
         Assert.Equal(["202", "400", "413", "415", "429", "503"], Responses(paths, "/password/forgot", "post"));
         Assert.Equal(["204", "400", "404", "410", "413", "415", "429", "503"], Responses(paths, "/password/reset", "post"));
         Assert.Equal(["200"], Responses(paths, "/password/reset", "get"));
-        Assert.Equal("Bearer", paths.GetProperty("/me").GetProperty("get").GetProperty("security")[0].EnumerateObject().Single().Name);
-        Assert.Equal("Bearer", paths.GetProperty("/me/password").GetProperty("post").GetProperty("security")[0].EnumerateObject().Single().Name);
-        Assert.Equal("Bearer", paths.GetProperty("/me/delete").GetProperty("post").GetProperty("security")[0].EnumerateObject().Single().Name);
+        foreach (var (path, method) in new[] { ("/me", "get"), ("/me/password", "post"), ("/me/delete", "post"), ("/logout", "post"), ("/logout/all", "post") })
+        {
+            // Either scheme: a bearer token, or the session cookie (cookie mode).
+            Assert.Equal(["Bearer", "SessionCookie"], Schemes(paths, path, method));
+        }
+
+        Assert.Empty(Schemes(paths, "/token/refresh", "post"));
+        Assert.Equal("cookie", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("SessionCookie").GetProperty("in").GetString());
         Assert.True(paths.TryGetProperty("/health/live", out _));
         Assert.True(paths.TryGetProperty("/health/ready", out _));
 
@@ -119,4 +127,8 @@ public sealed class HealthAndDocsTests
 
     private static string[] Responses(JsonElement paths, string path, string method) =>
         [.. paths.GetProperty(path).GetProperty(method).GetProperty("responses").EnumerateObject().Select(r => r.Name).Order()];
+
+    /// <summary>The operation's security requirements, one scheme each: any one of them will do.</summary>
+    private static string[] Schemes(JsonElement paths, string path, string method) =>
+        [.. paths.GetProperty(path).GetProperty(method).GetProperty("security").EnumerateArray().Select(r => r.EnumerateObject().Single().Name).Order()];
 }

@@ -21,7 +21,7 @@ public sealed class MigrationTests : IDisposable
         Assert.Equal(0, second);
         await using var connection = await database.OpenAsync();
         Assert.Equal(database.LatestSchemaVersion, await connection.ExecuteScalarAsync<int>("PRAGMA user_version;"));
-        Assert.Equal(["account_tokens", "code_failures", "login_failures", "outbox", "storage_probe", "users"],
+        Assert.Equal(["account_tokens", "code_failures", "login_failures", "outbox", "refresh_tokens", "sessions", "storage_probe", "users"],
             (await connection.QueryAsync<string>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name;")).ToArray());
     }
 

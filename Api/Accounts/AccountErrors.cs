@@ -27,6 +27,12 @@ public static class AccountErrors
     /// <summary>401: the bearer token no longer stands for a signed-in account.</summary>
     public const string Unauthorized = "unauthorized";
 
+    /// <summary>401: a refresh token that is unknown, expired, retired (used once already) or of an ended session.</summary>
+    public const string InvalidRefreshToken = "invalid_refresh_token";
+
+    /// <summary>403: a request signed in by the session cookie changes state without the <c>X-CSRF: 1</c> header.</summary>
+    public const string CsrfHeaderRequired = "csrf_header_required";
+
     /// <summary>403: a signed-in request's password (the current one, to change it) is wrong.</summary>
     public const string WrongPassword = "wrong_password";
 

@@ -12,5 +12,8 @@ public static class AccountStores
 
         /// <summary>The <c>account_tokens</c> table in this session.</summary>
         public AccountTokenStore Tokens => new(session);
+
+        /// <summary>The <c>sessions</c> and <c>refresh_tokens</c> tables in this session.</summary>
+        public SessionStore Sessions => new(session);
     }
 }

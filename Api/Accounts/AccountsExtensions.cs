@@ -29,6 +29,7 @@ public static class AccountsExtensions
         services.AddSingleton<EmailChanger>();
         services.AddSingleton<AccountActivator>();
         services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<Sessions>();
         services.AddSingleton<AccountLinks>();
         services.AddSingleton(AccountEmailTemplates.Catalog);
         services.AddSingleton(AccountEvents.Catalog);
@@ -43,8 +44,9 @@ public static class AccountsExtensions
         services.AddKeyedScoped<IEmailComposer, EmailChangeRequestedEmailComposer>(EmailChangeRequestedEmailComposer.Kind);
         services.AddKeyedScoped<IEmailComposer, EmailInUseEmailComposer>(EmailInUseEmailComposer.Kind);
 
-        // Bearer tokens are ASP.NET Core's own, protected with Data Protection.
-        services.AddAuthentication(BearerTokenDefaults.AuthenticationScheme).AddBearerToken();
+        // Access tokens are ASP.NET Core's own bearer tokens, protected with Data Protection, sent in
+        // the Authorization header or (cookie mode) in the session cookie.
+        services.AddAuthentication(BearerTokenDefaults.AuthenticationScheme).AddBearerToken(SessionCookies.ReadAccessCookie);
         services.AddOptions<BearerTokenOptions>(BearerTokenDefaults.AuthenticationScheme)
             .Configure<IOptions<LoginOptions>>((bearer, login) => bearer.BearerTokenExpiration = login.Value.AccessTokenLifetime);
         services.AddAuthorization();
@@ -53,11 +55,12 @@ public static class AccountsExtensions
             new Dictionary<string, string>
             {
                 ["Accounts"] = "Register, activate from the mailed link, sign in, read the signed-in profile, change the email address or the password, erase the account, reset a forgotten password.",
+                ["Sessions"] = "Keep a session going with rotating refresh tokens, and end it: here, or everywhere.",
             },
             ProblemCodes.DeclaredIn(typeof(AccountErrors)));
         return services;
     }
 
     public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder routes) =>
-        routes.MapRegistration().MapActivation().MapResend().MapLogin().MapProfile().MapPasswordChange().MapEmailChange().MapAccountDeletion().MapPasswordReset();
+        routes.MapRegistration().MapActivation().MapResend().MapLogin().MapSessions().MapProfile().MapPasswordChange().MapEmailChange().MapAccountDeletion().MapPasswordReset();
 }

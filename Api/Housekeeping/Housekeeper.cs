@@ -7,12 +7,14 @@ using Microsoft.Extensions.Options;
 namespace Accounts.Api.Housekeeping;
 
 /// <summary>What one run deleted, rule by rule.</summary>
-public sealed record HousekeepingResult(long Tokens, long CodeTries, long Mails, long SignInFailures, long PendingAccounts);
+public sealed record HousekeepingResult(long Tokens, long CodeTries, long Mails, long SignInFailures, long PendingAccounts, long Sessions, long RefreshTokens);
 
 /// <summary>
 /// Deletes what has outlived its use, so no table grows without bound (the "Data lifecycle" of the
 /// design): expired links and codes, old sent and skipped mails, stale sign-in failures and code
-/// tries, and accounts never activated within <c>Accounts:PendingAccountLifetime</c>. Each rule
+/// tries, accounts never activated within <c>Accounts:PendingAccountLifetime</c>, sessions whose
+/// newest refresh token expired, and refresh tokens past their lifetime (a retired one is kept
+/// until then so that its reuse is recognized; an ended session's rows go when it ends). Each rule
 /// deletes in batches of <see cref="BatchSize"/>, one short write each, so the SQLite writer or a
 /// PostgreSQL lock is never held for long; on PostgreSQL each batch also takes a transaction-level
 /// advisory lock, and a run that finds it held by another instance stops: one instance at a time.
@@ -88,17 +90,25 @@ public sealed partial class Housekeeper
                  WHERE last_failure_at < @Cutoff AND (locked_until IS NULL OR locked_until < @Now) LIMIT @Batch);
             """, new { Cutoff = now - _login.Value.FailureWindow, Now = now, Batch = BatchSize }, cancellationToken);
         var pending = failures is null ? null : await DeletePendingAccountsAsync(now - _accounts.Value.PendingAccountLifetime, cancellationToken);
-        if (pending is null)
+        var sessions = pending is null ? null : await DeleteAsync("sessions", """
+            DELETE FROM sessions WHERE id IN
+                (SELECT id FROM sessions WHERE expires_at < @Now LIMIT @Batch);
+            """, new { Now = now, Batch = BatchSize }, cancellationToken);
+        var refreshTokens = sessions is null ? null : await DeleteAsync("refresh_tokens", """
+            DELETE FROM refresh_tokens WHERE token_hash IN
+                (SELECT token_hash FROM refresh_tokens WHERE expires_at < @Now LIMIT @Batch);
+            """, new { Now = now, Batch = BatchSize }, cancellationToken);
+        if (refreshTokens is null)
         {
             _runs.Add(1, new KeyValuePair<string, object?>("outcome", "skipped"));
             LogSkipped(_logger);
             return null;
         }
 
-        var result = new HousekeepingResult(tokens!.Value, codeTries!.Value, mails!.Value, failures!.Value, pending.Value);
+        var result = new HousekeepingResult(tokens!.Value, codeTries!.Value, mails!.Value, failures!.Value, pending!.Value, sessions!.Value, refreshTokens.Value);
         LastRunTime = now;
         _runs.Add(1, new KeyValuePair<string, object?>("outcome", "done"));
-        LogRun(_logger, result.Tokens, result.CodeTries, result.Mails, result.SignInFailures, result.PendingAccounts);
+        LogRun(_logger, result.Tokens, result.CodeTries, result.Mails, result.SignInFailures, result.PendingAccounts, result.Sessions, result.RefreshTokens);
         return result;
     }
 
@@ -186,8 +196,8 @@ public sealed partial class Housekeeper
 
     private sealed record ErasedAccount(string Id, string Username, string Email, string UsernameKey, string EmailKey);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Housekeeping deleted {Tokens} expired links, {CodeTries} stale code tries, {Mails} old mails, {SignInFailures} stale sign-in failures and {PendingAccounts} never-activated accounts.")]
-    private static partial void LogRun(ILogger logger, long tokens, long codeTries, long mails, long signInFailures, long pendingAccounts);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Housekeeping deleted {Tokens} expired links, {CodeTries} stale code tries, {Mails} old mails, {SignInFailures} stale sign-in failures, {PendingAccounts} never-activated accounts, {Sessions} expired sessions and {RefreshTokens} expired refresh tokens.")]
+    private static partial void LogRun(ILogger logger, long tokens, long codeTries, long mails, long signInFailures, long pendingAccounts, long sessions, long refreshTokens);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Housekeeping skipped: another instance is running it.")]
     private static partial void LogSkipped(ILogger logger);

@@ -33,8 +33,11 @@ public sealed class CrossOriginOptions
 
 /// <summary>
 /// CORS for SPAs on other origins: only the configured origins, only what the SPA sends
-/// (<c>Content-Type</c> and <c>Authorization</c> headers, GET and POST). No cookies are involved:
-/// the API's credential is a bearer token, so credentials mode stays off.
+/// (<c>Content-Type</c>, <c>Authorization</c> and <c>X-CSRF</c> headers, GET and POST). The
+/// configured origins may send credentials, so an SPA on another origin of the same site (say
+/// <c>app.example.com</c> for <c>accounts.example.com</c>) can use cookie mode; the cookies are
+/// <c>SameSite=Strict</c>, so no other site's page gets them sent, and an origin not listed gets no
+/// CORS headers at all.
 /// </summary>
 public static class Cors
 {
@@ -45,7 +48,8 @@ public static class Cors
         services.AddOptions<CorsOptions>().Configure<IOptions<CrossOriginOptions>>((cors, settings) =>
             cors.AddDefaultPolicy(policy => policy
                 .WithOrigins(settings.Value.AllowedOrigins)
-                .WithHeaders("Content-Type", "Authorization")
+                .WithHeaders("Content-Type", "Authorization", Accounts.SessionCookies.CsrfHeader)
+                .AllowCredentials()
                 .WithMethods("GET", "POST")
                 .SetPreflightMaxAge(TimeSpan.FromMinutes(10))));
         return services;

@@ -20,6 +20,7 @@ public static class OpenApi
     public const string DocumentName = "v1";
     public const string DocumentPath = "/swagger/v1/swagger.json";
     internal const string BearerScheme = "Bearer";
+    internal const string CookieScheme = "SessionCookie";
 
     public static IServiceCollection AddApiDocumentation(this IServiceCollection services)
     {
@@ -42,7 +43,15 @@ public static class OpenApi
             {
                 Type = SecuritySchemeType.Http,
                 Scheme = "bearer",
-                Description = "The accessToken from POST /login.",
+                Description = "The accessToken from POST /login or POST /token/refresh.",
+            });
+            options.AddSecurityDefinition(CookieScheme, new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.ApiKey,
+                In = ParameterLocation.Cookie,
+                Name = Accounts.SessionCookies.AccessCookie,
+                Description = "Cookie mode: the HttpOnly cookie POST /login?useCookies=true sets (the browser sends it). "
+                    + "A POST signed in by it must also send the header X-CSRF: 1.",
             });
             options.SchemaFilter<OpenApiFilters.AllowedValuesAsEnum>();
             options.SchemaFilter<OpenApiFilters.ConstructorMembersRequired>();

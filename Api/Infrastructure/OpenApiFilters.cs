@@ -55,8 +55,10 @@ internal static class OpenApiFilters
     }
 
     /// <summary>
-    /// The bearer scheme on the operations that need authorization, and an explicit "none" on
-    /// every other (<c>security: []</c>), so no generator guesses.
+    /// The bearer scheme or the session cookie, either one, on the operations that need
+    /// authorization, and an explicit "none" on every other (<c>security: []</c>), so no generator
+    /// guesses. A POST that takes the cookie (those, and <c>/token/refresh</c>) lists the optional
+    /// <c>X-CSRF</c> header cookie mode needs.
     /// </summary>
     internal sealed class Security : IOperationFilter
     {
@@ -65,8 +67,25 @@ internal static class OpenApiFilters
             var metadata = context.ApiDescription.ActionDescriptor.EndpointMetadata;
             var needsToken = metadata.OfType<IAuthorizeData>().Any() && !metadata.OfType<IAllowAnonymous>().Any();
             operation.Security = needsToken
-                ? [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(OpenApi.BearerScheme, context.Document)] = [] }]
+                ?
+                [
+                    new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(OpenApi.BearerScheme, context.Document)] = [] },
+                    new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(OpenApi.CookieScheme, context.Document)] = [] },
+                ]
                 : [];
+            var isPost = string.Equals(context.ApiDescription.HttpMethod, "POST", StringComparison.OrdinalIgnoreCase);
+            if (isPost && (needsToken || context.ApiDescription.RelativePath == Accounts.SessionCookies.RefreshPath.TrimStart('/')))
+            {
+                operation.Parameters ??= [];
+                operation.Parameters.Add(new OpenApiParameter
+                {
+                    Name = Accounts.SessionCookies.CsrfHeader,
+                    In = ParameterLocation.Header,
+                    Required = false,
+                    Description = "`1`, required when the request is signed in by the session cookie (cookie mode); not needed with a bearer token.",
+                    Schema = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [System.Text.Json.Nodes.JsonValue.Create("1")] },
+                });
+            }
         }
     }
 

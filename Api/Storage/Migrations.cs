@@ -129,6 +129,30 @@ public static class Migrations
         ALTER TABLE outbox ADD COLUMN webhook_id TEXT NULL;
         CREATE INDEX ix_outbox_webhook_order ON outbox (user_id, recipients, id) WHERE transport = 'webhook' AND status = 'pending';
         """,
+
+        // 11: sessions: one per sign-in, living while its newest refresh token does (expires_at), and
+        // every refresh token it has had (only their hashes), the retired ones kept until they expire
+        // so that one presented again is known for what it is. Ending a session deletes its rows.
+        """
+        CREATE TABLE sessions (
+            id         TEXT    NOT NULL PRIMARY KEY,
+            user_id    TEXT    NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX ix_sessions_user ON sessions (user_id);
+        CREATE INDEX ix_sessions_expires ON sessions (expires_at);
+
+        CREATE TABLE refresh_tokens (
+            token_hash BLOB    NOT NULL PRIMARY KEY,
+            session_id TEXT    NOT NULL,
+            issued_at  INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            retired_at INTEGER NULL
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX ix_refresh_tokens_session ON refresh_tokens (session_id);
+        CREATE INDEX ix_refresh_tokens_expires ON refresh_tokens (expires_at);
+        """,
     ];
 
     /// <summary>
@@ -245,6 +269,28 @@ public static class Migrations
         ALTER TABLE outbox ADD COLUMN payload text NULL;
         ALTER TABLE outbox ADD COLUMN webhook_id text NULL;
         CREATE INDEX ix_outbox_webhook_order ON outbox (user_id, recipients, id) WHERE transport = 'webhook' AND status = 'pending';
+        """,
+
+        // 8: sessions and their refresh tokens (SQLite's 11).
+        """
+        CREATE TABLE sessions (
+            id         text   NOT NULL PRIMARY KEY,
+            user_id    text   NOT NULL,
+            created_at bigint NOT NULL,
+            expires_at bigint NOT NULL
+        );
+        CREATE INDEX ix_sessions_user ON sessions (user_id);
+        CREATE INDEX ix_sessions_expires ON sessions (expires_at);
+
+        CREATE TABLE refresh_tokens (
+            token_hash bytea  NOT NULL PRIMARY KEY,
+            session_id text   NOT NULL,
+            issued_at  bigint NOT NULL,
+            expires_at bigint NOT NULL,
+            retired_at bigint NULL
+        );
+        CREATE INDEX ix_refresh_tokens_session ON refresh_tokens (session_id);
+        CREATE INDEX ix_refresh_tokens_expires ON refresh_tokens (expires_at);
         """,
     ];
 

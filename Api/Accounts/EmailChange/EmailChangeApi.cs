@@ -34,7 +34,7 @@ public static class EmailChangeApi
             .WithValidation<ChangeEmailRequest>()
             .RequireRateLimiting(RateLimits.ForgotPassword)
             .WithProblem(StatusCodes.Status401Unauthorized, AccountErrors.Unauthorized)
-            .WithProblem(StatusCodes.Status403Forbidden, AccountErrors.WrongPassword)
+            .WithProblem(StatusCodes.Status403Forbidden, AccountErrors.WrongPassword, AccountErrors.CsrfHeaderRequired)
             .WithProblem(StatusCodes.Status413PayloadTooLarge)
             .WithProblem(StatusCodes.Status415UnsupportedMediaType)
             .WithProblem(StatusCodes.Status429TooManyRequests, AccountErrors.TooManyAttempts, ProblemCodes.RateLimited)

@@ -24,7 +24,7 @@ public static class ChangePasswordApi
             .Accepts<ChangePasswordRequest>("application/json")
             .WithValidation<ChangePasswordRequest>()
             .WithProblem(StatusCodes.Status401Unauthorized, AccountErrors.Unauthorized)
-            .WithProblem(StatusCodes.Status403Forbidden, AccountErrors.WrongPassword)
+            .WithProblem(StatusCodes.Status403Forbidden, AccountErrors.WrongPassword, AccountErrors.CsrfHeaderRequired)
             .WithProblem(StatusCodes.Status413PayloadTooLarge)
             .WithProblem(StatusCodes.Status415UnsupportedMediaType)
             .WithProblem(StatusCodes.Status429TooManyRequests, AccountErrors.TooManyAttempts)
@@ -65,6 +65,7 @@ public static class ChangePasswordApi
             }
 
             await session.Tokens.EndAllAsync(user.Id, TokenPurpose.PasswordReset, now);
+            await session.Sessions.EndAllAsync(user.Id);
             await session.Outbox.AddAsync(new NewOutboxMessage(PasswordChangedEmailComposer.Kind, [user.Email], user.Id, user.Language), now);
             await services.Events.QueueAsync(session, AccountEvents.PasswordChanged, user, now);
             return true;

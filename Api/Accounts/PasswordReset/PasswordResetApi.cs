@@ -128,6 +128,7 @@ public static class PasswordResetApi
 
             await session.Users.SetPasswordHashAsync(user.Id, passwordHash, User.NewSecurityStamp());
             await session.Tokens.EndAllAsync(user.Id, TokenPurpose.PasswordReset, now);
+            await session.Sessions.EndAllAsync(user.Id);
             queued = await services.Events.QueueAsync(session, AccountEvents.PasswordChanged, user, now);
             return true;
         }, cancellationToken);

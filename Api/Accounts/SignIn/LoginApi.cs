@@ -13,11 +13,16 @@ using Microsoft.Extensions.Options;
 
 namespace Accounts.Api.Accounts;
 
-/// <summary>A bearer token for <c>Authorization: Bearer …</c>.</summary>
+/// <summary>A session's tokens: the access token for <c>Authorization: Bearer …</c> and the refresh token that gets the next one.</summary>
 /// <param name="TokenType">Always <c>Bearer</c>.</param>
-/// <param name="AccessToken">The token; opaque to clients.</param>
-/// <param name="ExpiresIn">Seconds until it stops working.</param>
-public sealed record LoginResponse([property: AllowedValues("Bearer")] string TokenType, string AccessToken, long ExpiresIn);
+/// <param name="AccessToken">The access token; opaque to clients.</param>
+/// <param name="ExpiresIn">Seconds until the access token stops working.</param>
+/// <param name="RefreshToken">For <c>POST /token/refresh</c> once the access token has expired: it works once, then a new one comes with the new access token.</param>
+public sealed record LoginResponse([property: AllowedValues("Bearer")] string TokenType, string AccessToken, long ExpiresIn, string RefreshToken)
+{
+    public static LoginResponse From(SessionTokens tokens) =>
+        new("Bearer", tokens.AccessToken, (long)tokens.AccessTokenLifetime.TotalSeconds, tokens.RefreshToken);
+}
 
 /// <summary><c>POST /login</c>.</summary>
 public static class LoginApi
@@ -30,8 +35,13 @@ public static class LoginApi
         routes.MapPost("/login", Login)
             .WithName("Login")
             .WithTags("Accounts")
-            .WithSummary("Sign in with a username or email and get a bearer token")
-            .WithDescription("An unknown login and a wrong password get the same 401, in about the same time.")
+            .WithSummary("Sign in with a username or email and start a session")
+            .WithDescription("""
+                Starts a session: an access token (`Login:AccessTokenLifetime`) and a refresh token (`Login:RefreshTokenLifetime`)
+                for `POST /token/refresh`. With `useCookies=true` the answer is 204 and both are in HttpOnly, SameSite=Strict
+                cookies instead (for an SPA on the API's own site); requests signed in by the cookie that change state must then
+                send `X-CSRF: 1`. An unknown login and a wrong password get the same 401, in about the same time.
+                """)
             .Accepts<LoginRequest>("application/json")
             .WithValidation<LoginRequest>()
             .RequireRateLimiting(RateLimits.Login)
@@ -45,12 +55,15 @@ public static class LoginApi
     }
 
     // The validation filter has run: the login is normalized, and login and password are present.
-    public static async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> Login(
+    /// <param name="useCookies">True: answer 204 and keep the session in HttpOnly cookies instead of returning the tokens.</param>
+    public static async Task<Results<Ok<LoginResponse>, NoContent, ProblemHttpResult>> Login(
         [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] LoginRequest request,
+        [FromQuery] bool? useCookies,
+        HttpContext context,
         HttpResponse response,
         [AsParameters] AccountServices services,
         LoginThrottle throttle,
-        IOptionsMonitor<BearerTokenOptions> bearer,
+        Sessions sessions,
         CancellationToken cancellationToken)
     {
         var (login, hashing) = (request.Login, services.Hashing);
@@ -87,21 +100,13 @@ public static class LoginApi
                 cancellationToken);
         }
 
-        return TypedResults.Ok(IssueToken(user, bearer.Get(BearerTokenDefaults.AuthenticationScheme), services.Time.GetUtcNow()));
-    }
+        var tokens = await sessions.StartAsync(user, cancellationToken);
+        if (useCookies == true)
+        {
+            SessionCookies.Append(context, tokens);
+            return TypedResults.NoContent();
+        }
 
-    /// <summary>A token from ASP.NET Core's bearer-token scheme (Data Protection), carrying the account's id and security stamp.</summary>
-    private static LoginResponse IssueToken(User user, BearerTokenOptions options, DateTimeOffset now)
-    {
-        var identity = new ClaimsIdentity(
-            [
-                new Claim(ClaimTypes.NameIdentifier, user.Id.ToString()),
-                new Claim(ClaimTypes.Name, user.Username),
-                new Claim(SecurityStampClaim, user.SecurityStamp),
-            ],
-            BearerTokenDefaults.AuthenticationScheme);
-        var properties = new AuthenticationProperties { IssuedUtc = now, ExpiresUtc = now + options.BearerTokenExpiration };
-        var ticket = new AuthenticationTicket(new ClaimsPrincipal(identity), properties, BearerTokenDefaults.AuthenticationScheme);
-        return new LoginResponse("Bearer", options.BearerTokenProtector.Protect(ticket), (long)options.BearerTokenExpiration.TotalSeconds);
+        return TypedResults.Ok(LoginResponse.From(tokens));
     }
 }

@@ -7,8 +7,11 @@ public sealed class LoginOptions
 {
     public const string SectionName = "Login";
 
-    /// <summary>How long a bearer token from <c>POST /login</c> works.</summary>
+    /// <summary>How long an access token from <c>POST /login</c> or <c>POST /token/refresh</c> works.</summary>
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long an unused refresh token works; each use rotates it, and the session lives as long as its newest one.</summary>
+    public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromDays(14);
 
     /// <summary>Failed sign-ins for one login before it is locked for a while.</summary>
     public int MaxFailures { get; set; } = 5;
@@ -30,6 +33,12 @@ public sealed class LoginOptions
             if (options.AccessTokenLifetime <= TimeSpan.Zero)
             {
                 failures.Add("Login:AccessTokenLifetime must be positive.");
+            }
+
+            // An access token must not outlive the refresh token it came with: a session ends with its newest refresh token.
+            if (options.RefreshTokenLifetime < options.AccessTokenLifetime)
+            {
+                failures.Add("Login:RefreshTokenLifetime must be at least as long as Login:AccessTokenLifetime.");
             }
 
             if (options.MaxFailures < 1)

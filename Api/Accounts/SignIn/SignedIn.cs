@@ -10,12 +10,13 @@ namespace Accounts.Api.Accounts;
 public static class SignedIn
 {
     /// <summary>
-    /// The token's account, or null when it is gone or its security stamp changed since the token
-    /// was issued (a password reset or change ends every earlier token).
+    /// The token's account, or null when it is gone, its session ended (a logout, a new password,
+    /// a refresh token reused) or its security stamp changed since the token was issued.
     /// </summary>
     public static async Task<User?> SignedInUserAsync(this DbSession session, ClaimsPrincipal principal) =>
         Guid.TryParse(principal.FindFirstValue(ClaimTypes.NameIdentifier), out var id)
-        && await session.Users.FindAsync(id) is { } user
+        && Sessions.SessionOf(principal) is { } sessionId
+        && await session.Users.FindInSessionAsync(id, sessionId) is { } user
         && user.SecurityStamp == principal.FindFirstValue(LoginApi.SecurityStampClaim)
             ? user
             : null;
