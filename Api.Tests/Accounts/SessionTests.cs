@@ -66,16 +66,20 @@ public sealed class SessionTests
     }
 
     [Fact]
-    public async Task Two_refreshes_racing_with_one_token_one_wins_and_the_session_survives_the_other()
+    public async Task Refreshes_racing_with_one_token_one_wins_and_the_session_survives_the_other()
     {
         await using var app = TestApp.StartWithSmtp(out _);
         await app.SignedInAccountAsync("alice", "alice@example.com");
         var signedIn = await SignInAsync(app, "alice");
 
-        var answers = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => RefreshAsync(app, signedIn.RefreshToken)));
+        var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => RefreshAsync(app, signedIn.RefreshToken)));
 
         var won = Assert.Single(answers, a => a.StatusCode == HttpStatusCode.OK);
-        await Assert.Single(answers, a => a.StatusCode != HttpStatusCode.OK).ProblemAsync(401, "invalid_refresh_token");
+        foreach (var lost in answers.Where(a => a != won))
+        {
+            await lost.ProblemAsync(401, "invalid_refresh_token");
+        }
+
         var next = await TokensOf(won);
         Assert.Equal(HttpStatusCode.OK, (await MeAsync(app, next.AccessToken)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await RefreshAsync(app, next.RefreshToken)).StatusCode);

@@ -255,7 +255,10 @@ public sealed class SessionStore(DbSession session)
     /// <summary>Ends one session of <paramref name="userId"/>: deletes it and its refresh tokens. Returns whether it stood.</summary>
     public async Task<bool> EndAsync(Guid sessionId, Guid? userId = null)
     {
-        const string sql = "DELETE FROM sessions WHERE id = @Id AND (@UserId IS NULL OR user_id = @UserId);";
+        // Two texts rather than "@UserId IS NULL OR …": PostgreSQL cannot type a parameter that is only ever NULL.
+        var sql = userId is null
+            ? "DELETE FROM sessions WHERE id = @Id;"
+            : "DELETE FROM sessions WHERE id = @Id AND user_id = @UserId;";
         if (await session.ExecuteAsync(sql, new { Id = sessionId, UserId = userId }) != 1)
         {
             return false;
