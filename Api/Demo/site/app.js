@@ -1,7 +1,9 @@
 // @ts-check
 // The demo SPA: plain JavaScript, no build step. Each page names itself in <body data-page>.
 // The API is this page's own origin (the folder above /demo/), or the origin given once with
-// ?api=http://host:port, remembered for the tab. Tokens live in sessionStorage, for the tab only.
+// ?api=http://host:port, remembered for the tab. The session is in the API's HttpOnly cookies
+// (cookie mode: POST /login?useCookies=true), so no script on the page can read a token; every
+// POST sends X-CSRF: 1, and an answer of 401 tries POST /token/refresh once before giving up.
 // Browsers ignore the JSDoc types; `tsc --checkJs` (clients/typescript, npm run check:demo) holds
 // every call, body and answer to the types generated from the API's OpenAPI document.
 'use strict';
@@ -90,6 +92,7 @@
     'profile.createdAt': 'Registered',
     'profile.activatedAt': 'Activated',
     'profile.signOut': 'Sign out',
+    'profile.signOutAll': 'Sign out everywhere',
     'field.newEmail': 'New email',
     'field.currentPassword': 'Current password',
     'field.newPassword': 'New password',
@@ -172,6 +175,7 @@
     'profile.createdAt': '注册时间',
     'profile.activatedAt': '激活时间',
     'profile.signOut': '退出登录',
+    'profile.signOutAll': '在所有设备上退出',
     'field.newEmail': '新邮箱',
     'field.currentPassword': '当前密码',
     'field.newPassword': '新密码',
@@ -199,7 +203,6 @@
   };
 
   const API_KEY = 'accounts-demo-api';
-  const TOKEN_KEY = 'accounts-demo-token';
 
   /**
    * The first supported language the browser prefers: Simplified Chinese for zh (not Hant/TW/HK/MO), else English.
@@ -245,34 +248,56 @@
   const apiBase = resolveApiBase();
 
   /**
-   * Calls the API; never throws. status 0 means the browser could not reach it (down, or refused by CORS).
+   * One request with the session cookies (`credentials: 'include'`, so they also go to an API on
+   * another origin of the same site that lists this one in Cors:AllowedOrigins); never throws.
+   * @param {string} method
+   * @param {string} path
+   * @param {unknown} body
+   */
+  async function send(method, path, body) {
+    /** @type {Record<string, string>} */
+    const headers = { Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    // Cookie mode: a request the session cookie signs in must prove it is not a cross-site form.
+    if (method !== 'get') headers['X-CSRF'] = '1';
+    try {
+      return await fetch(apiBase + path, {
+        method: method.toUpperCase(),
+        headers,
+        credentials: 'include',
+        body: body === undefined ? null : JSON.stringify(body),
+      });
+    } catch {
+      return null;
+    }
+  }
+
+  /** Paths whose 401 is an answer in itself, not an access token to renew. */
+  const noRefresh = new Set(['/login', '/token/refresh', '/logout']);
+
+  /**
+   * Calls the API; never throws. status 0 means the browser could not reach it (down, or refused
+   * by CORS). A 401 elsewhere renews the session once (the refresh cookie, rotated by the API)
+   * and sends the request again.
    * @template {keyof Paths} P
    * @template {MethodOf<P>} M
    * @param {M} method
    * @param {P} path
-   * @param {{ body?: BodyOf<P, M>, token?: string | null }} [options]
+   * @param {{ body?: BodyOf<P, M>, query?: string }} [options]
    * @returns {Promise<Result<P, M>>}
    */
-  async function api(method, path, { body, token } = {}) {
-    /** @type {Record<string, string>} */
-    const headers = { Accept: 'application/json' };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    if (token) headers.Authorization = `Bearer ${token}`;
-    let response;
-    try {
-      response = await fetch(apiBase + path, {
-        method: method.toUpperCase(),
-        headers,
-        body: body === undefined ? null : JSON.stringify(body),
-      });
-    } catch {
-      return { ok: false, status: 0, data: null };
+  async function api(method, path, { body, query = '' } = {}) {
+    let response = await send(method, path + query, body);
+    if (response && response.status === 401 && !noRefresh.has(path)) {
+      const refreshed = await send('post', '/token/refresh', undefined);
+      if (refreshed && refreshed.status === 204) response = await send(method, path + query, body);
     }
+    if (!response) return { ok: false, status: 0, data: null };
     let data = null;
     if ((response.headers.get('Content-Type') || '').includes('json')) {
       try { data = await response.json(); } catch { data = null; }
     }
-    return { ok: response.ok, status: response.status, data };
+    return /** @type {Result<P, M>} */ ({ ok: response.ok, status: response.status, data });
   }
 
   /**
@@ -519,7 +544,6 @@
      * @param {{ error?: string, notice?: string }} [message]
      */
     const showLogin = ({ error, notice } = {}) => {
-      sessionStorage.removeItem(TOKEN_KEY);
       for (const f of [emailForm, emailCodeForm, passwordForm, deleteForm]) { f.reset(); clearErrors(f); }
       show('profile', false);
       show('login', true);
@@ -555,11 +579,11 @@
       }
     };
 
-    /** @param {string} token */
-    const showProfile = async (token) => {
-      const result = await api('get', '/me', { token });
+    /** @param {{ opening?: boolean }} [options] opening: the page just loaded, so a 401 only means not signed in yet */
+    const showProfile = async ({ opening = false } = {}) => {
+      const result = await api('get', '/me');
       if (!result.ok) {
-        showLogin({ error: result.status === 401 ? t('login.signedOut') : describe(result) });
+        showLogin(opening && result.status === 401 ? {} : { error: result.status === 401 ? t('login.signedOut') : describe(result) });
         return;
       }
       const me = result.data;
@@ -578,11 +602,10 @@
     };
 
     onSubmit(form, async () => {
-      const result = await api('post', '/login', { body: { login: value(form, 'login'), password: value(form, 'password') } });
+      const result = await api('post', '/login', { body: { login: value(form, 'login'), password: value(form, 'password') }, query: '?useCookies=true' });
       if (result.ok) {
-        sessionStorage.setItem(TOKEN_KEY, result.data.accessToken);
         form.reset();
-        await showProfile(result.data.accessToken);
+        await showProfile();
       } else if (result.status === 400 && result.data && result.data.errors) {
         showFieldErrors(form, result.data.errors);
       } else if (result.data && result.data.code === 'invalid_credentials') {
@@ -598,7 +621,7 @@
     onSubmit(emailForm, async () => {
       show('profile-notice', false);
       const email = value(emailForm, 'email').trim();
-      const result = await api('post', '/me/email', { body: { email, password: value(emailForm, 'password') }, token: sessionStorage.getItem(TOKEN_KEY) });
+      const result = await api('post', '/me/email', { body: { email, password: value(emailForm, 'password') } });
       if (result.ok) {
         pendingEmail = email;
         emailForm.reset();
@@ -643,7 +666,6 @@
           password: value(passwordForm, 'password'),
           confirmPassword: value(passwordForm, 'confirmPassword'),
         },
-        token: sessionStorage.getItem(TOKEN_KEY),
       });
       if (result.ok) {
         showLogin({ notice: t('changePassword.changed') });
@@ -655,7 +677,7 @@
     // POST /me/delete erases the account at once; this sign-in ends with it.
     onSubmit(deleteForm, async () => {
       show('profile-notice', false);
-      const result = await api('post', '/me/delete', { body: { password: value(deleteForm, 'password') }, token: sessionStorage.getItem(TOKEN_KEY) });
+      const result = await api('post', '/me/delete', { body: { password: value(deleteForm, 'password') } });
       if (result.ok) {
         showLogin({ notice: t('deleteAccount.done') });
       } else {
@@ -663,14 +685,16 @@
       }
     });
 
-    byId('sign-out').addEventListener('click', () => {
-      clearErrors(form);
-      showLogin();
-    });
+    // POST /logout ends this session (its cookies too); POST /logout/all every session of the account.
+    for (const [id, path] of /** @type {const} */ ([['sign-out', '/logout'], ['sign-out-all', '/logout/all']])) {
+      byId(id).addEventListener('click', async () => {
+        const result = await api('post', path);
+        clearErrors(form);
+        showLogin(result.ok || result.status === 401 ? {} : { error: describe(result) });
+      });
+    }
 
-    const token = sessionStorage.getItem(TOKEN_KEY);
-    if (token) await showProfile(token);
-    else showLogin();
+    await showProfile({ opening: true });
   }
 
   document.documentElement.lang = lang;

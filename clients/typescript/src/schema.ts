@@ -54,8 +54,11 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Sign in with a username or email and get a bearer token
-         * @description An unknown login and a wrong password get the same 401, in about the same time.
+         * Sign in with a username or email and start a session
+         * @description Starts a session: an access token (`Login:AccessTokenLifetime`) and a refresh token (`Login:RefreshTokenLifetime`)
+         *     for `POST /token/refresh`. With `useCookies=true` the answer is 204 and both are in HttpOnly, SameSite=Strict
+         *     cookies instead (for an SPA on the API's own site); requests signed in by the cookie that change state must then
+         *     send `X-CSRF: 1`. An unknown login and a wrong password get the same 401, in about the same time.
          */
         post: operations["Login"];
         delete?: never;
@@ -276,6 +279,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/token/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trade a refresh token for a new access token and refresh token
+         * @description The refresh token sent is retired: keep the new one. A retired token presented again more than
+         *     10 seconds after it was used means a copy is in other hands, and the whole session is
+         *     revoked. In cookie mode send no body (the refresh cookie goes along) and `X-CSRF: 1`; the answer is then 204
+         *     with new cookies.
+         */
+        post: operations["RefreshToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End this session
+         * @description Its access token stops working at once and its refresh token is refused. A `refreshToken` in the body ends that token's session too (when it is one of the account's). In cookie mode both cookies are cleared.
+         */
+        post: operations["Logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/logout/all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End every session of the account
+         * @description Every access token of the account stops working at once, on every device, and every refresh token is refused.
+         */
+        post: operations["LogoutEverywhere"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -417,20 +483,22 @@ export interface components {
             /** @example correct horse battery staple */
             password: string;
         };
-        /** @description A bearer token for `Authorization: Bearer …`. */
+        /** @description A session's tokens: the access token for `Authorization: Bearer …` and the refresh token that gets the next one. */
         LoginResponse: {
             /**
              * @description Always `Bearer`.
              * @enum {string}
              */
             tokenType: "Bearer";
-            /** @description The token; opaque to clients. */
+            /** @description The access token; opaque to clients. */
             accessToken: string;
             /**
              * Format: int64
-             * @description Seconds until it stops working.
+             * @description Seconds until the access token stops working.
              */
             expiresIn: number;
+            /** @description For `POST /token/refresh` once the access token has expired: it works once, then a new one comes with the new access token. */
+            refreshToken: string;
         };
         /** @description The signed-in account. */
         MeResponse: {
@@ -465,9 +533,14 @@ export interface components {
              * @description The stable, machine-readable kind of problem.
              * @enum {string}
              */
-            code: "account_not_activated" | "bad_request" | "code_invalid" | "conflict" | "email_taken" | "error" | "forbidden" | "gone" | "internal_error" | "invalid_credentials" | "invalid_json" | "method_not_allowed" | "not_found" | "payload_too_large" | "rate_limited" | "service_unavailable" | "storage_unavailable" | "token_expired" | "token_not_found" | "too_many_attempts" | "unauthorized" | "unsupported_media_type" | "username_taken" | "validation_failed" | "wrong_password";
+            code: "account_not_activated" | "bad_request" | "code_invalid" | "conflict" | "csrf_header_required" | "email_taken" | "error" | "forbidden" | "gone" | "internal_error" | "invalid_credentials" | "invalid_json" | "invalid_refresh_token" | "method_not_allowed" | "not_found" | "payload_too_large" | "rate_limited" | "service_unavailable" | "storage_unavailable" | "token_expired" | "token_not_found" | "too_many_attempts" | "unauthorized" | "unsupported_media_type" | "username_taken" | "validation_failed" | "wrong_password";
             /** @description The request's trace id, for the logs. */
             traceId: string;
+        };
+        /** @description A refresh token, as `POST /login` or the last `POST /token/refresh` returned it. */
+        RefreshRequest: {
+            /** @example q3Lk0v2mS8d1Yx7hR9bTz4wN6pE5cJ0aUuGfKsHiMlo */
+            refreshToken?: string | null;
         };
         /** @description A new account. Every field is checked and all problems are reported at once. */
         RegisterRequest: {
@@ -852,7 +925,10 @@ export interface operations {
     };
     Login: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description True: answer 204 and keep the session in HttpOnly cookies instead of returning the tokens. */
+                useCookies?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -871,6 +947,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["LoginResponse"];
                 };
+            };
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Bad Request: `code` `validation_failed` or `invalid_json` or `bad_request`. */
             400: {
@@ -1097,7 +1180,10 @@ export interface operations {
     ChangePassword: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `1`, required when the request is signed in by the session cookie (cookie mode); not needed with a bearer token. */
+                "X-CSRF"?: "1";
+            };
             path?: never;
             cookie?: never;
         };
@@ -1161,7 +1247,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: `code` `wrong_password`. */
+            /** @description Forbidden: `code` `wrong_password` or `csrf_header_required`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1178,7 +1264,7 @@ export interface operations {
                      */
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code?: "wrong_password";
+                        code?: "wrong_password" | "csrf_header_required";
                     };
                 };
             };
@@ -1275,7 +1361,10 @@ export interface operations {
     ChangeEmail: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `1`, required when the request is signed in by the session cookie (cookie mode); not needed with a bearer token. */
+                "X-CSRF"?: "1";
+            };
             path?: never;
             cookie?: never;
         };
@@ -1341,7 +1430,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: `code` `wrong_password`. */
+            /** @description Forbidden: `code` `wrong_password` or `csrf_header_required`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1358,7 +1447,7 @@ export interface operations {
                      */
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code?: "wrong_password";
+                        code?: "wrong_password" | "csrf_header_required";
                     };
                 };
             };
@@ -1455,7 +1544,10 @@ export interface operations {
     DeleteAccount: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `1`, required when the request is signed in by the session cookie (cookie mode); not needed with a bearer token. */
+                "X-CSRF"?: "1";
+            };
             path?: never;
             cookie?: never;
         };
@@ -1519,7 +1611,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: `code` `wrong_password`. */
+            /** @description Forbidden: `code` `wrong_password` or `csrf_header_required`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1536,7 +1628,7 @@ export interface operations {
                      */
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code?: "wrong_password";
+                        code?: "wrong_password" | "csrf_header_required";
                     };
                 };
             };
@@ -2681,6 +2773,391 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["HealthResponse"];
+                };
+            };
+        };
+    };
+    RefreshToken: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `1`, required when the request is signed in by the session cookie (cookie mode); not needed with a bearer token. */
+                "X-CSRF"?: "1";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request: `code` `bad_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "bad_request",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                     *       "errors": {
+                     *         "email": [
+                     *           "Email is not a valid email address."
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ValidationProblem"] & {
+                        /** @enum {string} */
+                        code?: "bad_request";
+                    };
+                };
+            };
+            /** @description Unauthorized: `code` `invalid_refresh_token`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "invalid_refresh_token",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "invalid_refresh_token";
+                    };
+                };
+            };
+            /** @description Forbidden: `code` `csrf_header_required`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "code": "csrf_header_required",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "csrf_header_required";
+                    };
+                };
+            };
+            /** @description Payload Too Large: `code` `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "code": "payload_too_large",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: `code` `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "code": "unsupported_media_type",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description Service Unavailable: `code` `storage_unavailable`. */
+            503: {
+                headers: {
+                    /** @description How many seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.6",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "storage_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Logout: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `1`, required when the request is signed in by the session cookie (cookie mode); not needed with a bearer token. */
+                "X-CSRF"?: "1";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: `code` `unauthorized`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Forbidden: `code` `csrf_header_required`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "code": "csrf_header_required",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "csrf_header_required";
+                    };
+                };
+            };
+            /** @description Payload Too Large: `code` `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "code": "payload_too_large",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: `code` `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "code": "unsupported_media_type",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description Service Unavailable: `code` `storage_unavailable`. */
+            503: {
+                headers: {
+                    /** @description How many seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.6",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "storage_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    LogoutEverywhere: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `1`, required when the request is signed in by the session cookie (cookie mode); not needed with a bearer token. */
+                "X-CSRF"?: "1";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: `code` `unauthorized`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Forbidden: `code` `csrf_header_required`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.5",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "code": "csrf_header_required",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "csrf_header_required";
+                    };
+                };
+            };
+            /** @description Service Unavailable: `code` `storage_unavailable`. */
+            503: {
+                headers: {
+                    /** @description How many seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://tools.ietf.org/html/rfc9110#section-15.6",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "traceId": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code?: "storage_unavailable";
+                    };
                 };
             };
         };
