@@ -273,7 +273,7 @@
   }
 
   /** Paths whose 401 is an answer in itself, not an access token to renew. */
-  const noRefresh = new Set(['/login', '/token/refresh', '/logout']);
+  const noRefresh = new Set(['/login', '/token/refresh']);
 
   /**
    * Calls the API; never throws. status 0 means the browser could not reach it (down, or refused

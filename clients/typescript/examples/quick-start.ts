@@ -1,9 +1,11 @@
 // The README's example, compiled by `npm run check:tests` so that it stays true.
-import { createAccountsClient, isValidationProblem } from "@accounts-api/client";
+import { createAccountsClient, isValidationProblem, memorySession } from "@accounts-api/client";
 
 const accounts = createAccountsClient({
   baseUrl: "https://accounts.example.com",
-  accessToken: () => sessionStorage.getItem("accessToken"), // sent as Authorization: Bearer …
+  // Keeps the pair POST /login returns, sends Authorization: Bearer …, refreshes on 401, forgets it on logout.
+  session: memorySession(),
+  // Or, for an SPA on the API's own site: `cookies: true` (sign in with /login?useCookies=true; no token in the page).
 });
 
 const { data, error, response } = await accounts.POST("/register", {
@@ -24,7 +26,6 @@ if (data) {
   console.log(response.status, error?.title); // 413, 415, 429 (Retry-After), 503 storage_unavailable (Retry-After)
 }
 
-const signedIn = await accounts.POST("/login", { body: { login: "alice", password: "correct horse battery staple" } });
-if (signedIn.data) sessionStorage.setItem("accessToken", signedIn.data.accessToken);
-
+await accounts.POST("/login", { body: { login: "alice", password: "correct horse battery staple" } });
 const me = await accounts.GET("/me"); // me.data: { id, username, email, birthday, status, createdAt, activatedAt }
+await accounts.POST("/logout", {}); // this session ends; POST /logout/all ends every one of the account

@@ -18,6 +18,7 @@ export type ActivateRequest = Schemas["ActivateRequest"];
 export type ActivationResponse = Schemas["ActivationResponse"];
 export type LoginRequest = Schemas["LoginRequest"];
 export type LoginResponse = Schemas["LoginResponse"];
+export type RefreshRequest = Schemas["RefreshRequest"];
 export type MeResponse = Schemas["MeResponse"];
 export type ResetPasswordRequest = Schemas["ResetPasswordRequest"];
 export type HealthResponse = Schemas["HealthResponse"];
@@ -29,30 +30,122 @@ export type ProblemCode = Problem["code"];
 
 export type AccountsClient = Client<paths>;
 
+/** A session's tokens, as `POST /login` and `POST /token/refresh` return them. */
+export type SessionTokens = LoginResponse;
+
+/**
+ * Where a client in bearer mode keeps the session's tokens. Called for every request, so it can
+ * sit on whatever the app uses; `memorySession()` keeps them in a variable (gone on reload,
+ * out of reach of other tabs and of storage-reading scripts).
+ */
+export interface SessionStore {
+  get(): SessionTokens | null | undefined;
+  set(tokens: SessionTokens | null): void;
+}
+
+/** A `SessionStore` in memory. */
+export function memorySession(initial: SessionTokens | null = null): SessionStore {
+  let tokens = initial;
+  return {
+    get: () => tokens,
+    set: (next) => {
+      tokens = next;
+    },
+  };
+}
+
 export interface AccountsClientOptions extends ClientOptions {
   /** Where the API is, for example `https://accounts.example.com` (its `PublicBaseUrl`). */
   baseUrl: string;
   /**
-   * The access token from `POST /login` to send as `Authorization: Bearer …` on every request,
-   * or nothing while signed out. Called for each request, so it can read wherever the app keeps it.
+   * The access token to send as `Authorization: Bearer …` on every request, or nothing while
+   * signed out. Called for each request, so it can read wherever the app keeps it. For a client
+   * that also refreshes and signs out by itself, use `session` instead.
    */
   accessToken?: () => string | null | undefined | Promise<string | null | undefined>;
+  /**
+   * Bearer mode with the session handled: a `POST /login` or `POST /token/refresh` answer is kept
+   * here, its access token sent with every request; a 401 is met by one `POST /token/refresh`
+   * (one at a time, however many requests failed together) and the request sent again; and
+   * `POST /logout`, `POST /logout/all` or a refused refresh empty it.
+   */
+  session?: SessionStore;
+  /**
+   * Cookie mode, for an SPA on the API's own site: the browser keeps the session in HttpOnly
+   * cookies (sign in with `POST /login?useCookies=true`), so no token reaches the page's scripts.
+   * The client sends credentials and `X-CSRF: 1` with every request that is not a GET, and meets
+   * a 401 with one cookie refresh and a retry.
+   */
+  cookies?: boolean;
 }
 
+/** Paths whose 401 is the answer itself, not an expired access token to renew. */
+const noRefresh = ["/login", "/token/refresh"];
+
 /** A client for the API at `options.baseUrl`. */
-export function createAccountsClient({ accessToken, ...options }: AccountsClientOptions): AccountsClient {
-  const client = createClient<paths>(options);
-  if (accessToken) {
-    client.use({
-      async onRequest({ request }) {
-        const token = await accessToken();
-        if (token) {
-          request.headers.set("Authorization", `Bearer ${token}`);
+export function createAccountsClient({ accessToken, session, cookies, ...options }: AccountsClientOptions): AccountsClient {
+  const baseUrl = options.baseUrl.replace(/\/+$/, "");
+  const fetchImpl = options.fetch ?? ((request: Request) => globalThis.fetch(request));
+  const client = createClient<paths>(cookies ? { credentials: "include", ...options } : options);
+  /** The request as first sent, before its body was read: a retry after a refresh sends this again. */
+  const originals = new WeakMap<Request, Request>();
+  /** The refresh under way, shared by every request that failed with 401 meanwhile. */
+  let refreshing: Promise<boolean> | null = null;
+
+  const bearerOf = async () => (session ? session.get()?.accessToken : accessToken ? await accessToken() : undefined);
+
+  const refresh = (): Promise<boolean> => {
+    refreshing ??= (async () => {
+      try {
+        if (cookies) {
+          const answer = await fetchImpl(new Request(`${baseUrl}/token/refresh`, { method: "POST", credentials: "include", headers: { "X-CSRF": "1" } }));
+          return answer.status === 204;
         }
-        return request;
-      },
-    });
-  }
+        const refreshToken = session?.get()?.refreshToken;
+        if (!session || !refreshToken) return false;
+        const answer = await fetchImpl(new Request(`${baseUrl}/token/refresh`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Accept: "application/json" },
+          body: JSON.stringify({ refreshToken }),
+        }));
+        if (answer.status === 200) {
+          session.set((await answer.json()) as SessionTokens);
+          return true;
+        }
+        // Another client (a second tab) may have refreshed with this very token: keep what it left.
+        if (session.get()?.refreshToken === refreshToken) session.set(null);
+        return false;
+      } catch {
+        return false;
+      } finally {
+        refreshing = null;
+      }
+    })();
+    return refreshing;
+  };
+
+  if (!accessToken && !session && !cookies) return client;
+  client.use({
+    async onRequest({ request }) {
+      const token = await bearerOf();
+      if (token) request.headers.set("Authorization", `Bearer ${token}`);
+      if (cookies && request.method !== "GET" && request.method !== "HEAD") request.headers.set("X-CSRF", "1");
+      if (session || cookies) originals.set(request, request.clone());
+      return request;
+    },
+    async onResponse({ request, response, schemaPath }) {
+      if (session && response.ok && (schemaPath === "/login" || schemaPath === "/token/refresh") && response.status === 200) {
+        session.set((await response.clone().json()) as SessionTokens);
+      }
+      if (session && response.ok && (schemaPath === "/logout" || schemaPath === "/logout/all")) session.set(null);
+      const original = originals.get(request);
+      if (response.status !== 401 || !original || noRefresh.includes(schemaPath) || !(await refresh())) return response;
+      const retry = original.clone();
+      const token = await bearerOf();
+      if (token) retry.headers.set("Authorization", `Bearer ${token}`);
+      return fetchImpl(retry);
+    },
+  });
   return client;
 }
 

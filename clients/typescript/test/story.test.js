@@ -1,10 +1,11 @@
 // @ts-check
 // The whole story through the built package, against the real API and a real SMTP server:
-// register, receive the activation mail, activate, sign in, GET /me, change the password; and the two refusals a
+// register, receive the activation mail, activate, sign in, GET /me, change the password; a session kept by the
+// client (refreshed on 401 by itself, rotated, ended by logout and logout/all); and the two refusals a
 // registration form handles, a 400 with its field errors and a 409.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { createAccountsClient, isValidationProblem } from "@accounts-api/client";
+import { createAccountsClient, isValidationProblem, memorySession } from "@accounts-api/client";
 import { startApi, startSmtpServer } from "./support.js";
 
 /** @type {Awaited<ReturnType<typeof startSmtpServer>>} */
@@ -102,4 +103,60 @@ test("a username already taken gets a 409 username_taken", async () => {
   assert.equal(second.response.status, 409);
   assert.equal(second.error?.code, "username_taken");
   assert.equal(second.error?.status, 409);
+});
+
+/** Registers `username` and activates it from the mailed link.
+ * @param {string} username
+ */
+async function activeAccount(username) {
+  const client = createAccountsClient({ baseUrl: api.baseUrl });
+  const email = `${username}@example.com`;
+  const registered = await client.POST("/register", { body: { username, email, password, confirmPassword: password } });
+  assert.equal(registered.response.status, 202, JSON.stringify(registered.error));
+  const token = /\/activate\?token=([A-Za-z0-9_-]{43})/.exec((await smtp.mailTo(email, 30_000)).text)?.[1];
+  assert.ok(token);
+  assert.equal((await client.POST("/activate", { body: { token } })).response.status, 200);
+}
+
+test("a session the client keeps: refreshed by itself on 401, rotated, ended by logout and by logout/all", async () => {
+  await activeAccount("carol");
+  const session = memorySession();
+  const client = createAccountsClient({ baseUrl: api.baseUrl, session });
+  const signedIn = await client.POST("/login", { body: { login: "carol", password } });
+  assert.equal(signedIn.response.status, 200, JSON.stringify(signedIn.error));
+  const first = session.get();
+  assert.ok(first && first.refreshToken.length === 43, "the client keeps the pair /login returned");
+
+  // An access token that no longer works (as one past its hour): three requests at once get 401,
+  // the client refreshes once for all of them and sends each again.
+  session.set({ ...first, accessToken: "expired" });
+  const answers = await Promise.all([client.GET("/me"), client.GET("/me"), client.GET("/me")]);
+  assert.deepEqual(answers.map((a) => a.response.status), [200, 200, 200]);
+  const second = session.get();
+  assert.ok(second && second.refreshToken !== first.refreshToken && second.accessToken !== "expired");
+
+  // The retired refresh token is refused; the new one rotates again.
+  const anonymous = createAccountsClient({ baseUrl: api.baseUrl });
+  const retired = await anonymous.POST("/token/refresh", { body: { refreshToken: first.refreshToken } });
+  assert.equal(retired.response.status, 401);
+  assert.equal(retired.error?.code, "invalid_refresh_token");
+
+  // Logout ends the session: the client forgets it, and its tokens stop working at once.
+  const beforeLogout = session.get();
+  assert.ok(beforeLogout);
+  assert.equal((await client.POST("/logout", {})).response.status, 204);
+  assert.equal(session.get(), null);
+  const old = createAccountsClient({ baseUrl: api.baseUrl, accessToken: () => beforeLogout.accessToken });
+  assert.equal((await old.GET("/me")).response.status, 401);
+  const refused = await anonymous.POST("/token/refresh", { body: { refreshToken: beforeLogout.refreshToken } });
+  assert.equal(refused.error?.code, "invalid_refresh_token");
+
+  // Two devices; logout/all from one ends both.
+  const phone = createAccountsClient({ baseUrl: api.baseUrl, session: memorySession() });
+  const laptop = createAccountsClient({ baseUrl: api.baseUrl, session: memorySession() });
+  for (const device of [phone, laptop]) assert.equal((await device.POST("/login", { body: { login: "carol", password } })).response.status, 200);
+  assert.equal((await laptop.POST("/logout/all")).response.status, 204);
+  const onPhone = await phone.GET("/me");
+  assert.equal(onPhone.response.status, 401);
+  assert.equal(onPhone.error?.code, "unauthorized");
 });
