@@ -12,7 +12,7 @@ var quick = args.Contains("--quick");
 // --only scale runs the one-against-two-instances comparison on PostgreSQL instead (Scale.cs);
 // --only codes times code_invalid answers with and without a code behind the address (CodeTiming.cs);
 // --only growth [--provider sqlite|postgres] [--accounts N] compares p99s on an empty database and on one with a million accounts (Growth.cs);
-// --only session [--provider sqlite|postgres] times authenticated GET /me and token refreshes (SessionCost.cs);
+// --only session [--provider sqlite|postgres] [--api-dll PATH] times authenticated GET /me and token refreshes (SessionCost.cs);
 // --only footprint [--env KEY=VALUE ...] [--api-dll PATH] compares start and memory with a bare minimal API, and activation with the ceiling (Footprint.cs).
 var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
 var seconds = quick ? 5 : 15;
@@ -60,7 +60,8 @@ if (only == "footprint")
 if (only == "session")
 {
     var provider = args.SkipWhile(a => a != "--provider").Skip(1).FirstOrDefault() ?? "sqlite";
-    await SessionCost.RunAsync(apiDll, quick, provider.ToLowerInvariant());
+    var other = args.SkipWhile(a => a != "--api-dll").Skip(1).FirstOrDefault();
+    await SessionCost.RunAsync(other is null ? apiDll : Path.GetFullPath(other), quick, provider.ToLowerInvariant());
     return;
 }
 
