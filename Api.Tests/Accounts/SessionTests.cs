@@ -2,9 +2,12 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Diagnostics.Metrics;
+using Accounts.Api.Accounts;
 using Accounts.Api.Housekeeping;
 using Accounts.Api.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Accounts.Api.Tests.Accounts;
@@ -23,6 +26,7 @@ public sealed class SessionTests
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var app = TestApp.StartWithSmtp(out _, time: time);
+        using var refreshes = new MetricCollector<long>(app.Services.GetRequiredService<IMeterFactory>(), Sessions.MeterName, "accounts.sessions.refreshes");
         await app.SignedInAccountAsync("alice", "alice@example.com");
         var first = await SignInAsync(app, "alice");
         Assert.Equal(HttpStatusCode.OK, (await MeAsync(app, first.AccessToken)).StatusCode);
@@ -40,6 +44,8 @@ public sealed class SessionTests
         // The session is gone: its newest tokens, access and refresh, no longer work either.
         await (await MeAsync(app, third.AccessToken)).ProblemAsync(401, "unauthorized");
         await (await RefreshAsync(app, third.RefreshToken)).ProblemAsync(401, "invalid_refresh_token");
+        Assert.Equal(["rotated", "rotated", "reused", "unknown"], refreshes.GetMeasurementSnapshot().Select(m => (string)m.Tags["outcome"]!));
+
         // What is left is the session SignedInAccountAsync started, with its one token.
         Assert.Equal(1, await app.ScalarAsync<long>("SELECT COUNT(*) FROM sessions;"));
         Assert.Equal(1, await app.ScalarAsync<long>("SELECT COUNT(*) FROM refresh_tokens;"));

@@ -88,6 +88,12 @@ public sealed partial class Sessions
             return Refused(RefreshRefusal.Unknown);
         }
 
+        // A read first: a token no session has (a guess, a flood of them) never takes a place in the write queue.
+        if (await _database.ReadAsync(session => session.Sessions.FindTokenAsync(hash), cancellationToken) is null)
+        {
+            return Refused(RefreshRefusal.Unknown);
+        }
+
         var (now, settings) = (_time.GetUtcNow(), _options.Value);
         var (user, sessionId, next, refusal) = await _database.WriteAsync(WriteNeeds.KeysAndLocks, async Task<(User? User, Guid SessionId, string? Next, RefreshRefusal Refusal)> (session) =>
         {
