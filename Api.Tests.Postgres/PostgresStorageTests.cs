@@ -23,7 +23,7 @@ public sealed class PostgresStorageTests : IDisposable
             Assert.Equal(databases[0].LatestSchemaVersion, await databases[0].GetSchemaVersionAsync());
             await using var connection = await databases[0].OpenAsync();
             Assert.Equal(
-                ["account_tokens", "code_failures", "login_failures", "outbox", "schema_version", "storage_probe", "users"],
+                ["account_tokens", "code_failures", "login_failures", "outbox", "refresh_tokens", "schema_version", "sessions", "storage_probe", "users"],
                 (await connection.QueryAsync<string>("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename;")).ToArray());
         }
         finally
