@@ -185,6 +185,40 @@ public sealed class SessionTests
     }
 
     [Fact]
+    public async Task A_sign_in_that_checked_the_password_before_a_change_committed_gets_no_session()
+    {
+        await using var app = TestApp.StartWithSmtp(out _);
+        await app.SignedInAccountAsync("alice", "alice@example.com");
+        var id = Guid.Parse(await app.ScalarAsync<string>("SELECT id FROM users;"));
+        var stamp = await app.ScalarAsync<string>("SELECT security_stamp FROM users;");
+        var before = await SignInAsync(app, "alice");
+        Assert.Equal(HttpStatusCode.NoContent, (await PostAsync(app, "/me/password", before.AccessToken,
+            new { currentPassword = TestData.StrongPassword, password = NewPassword, confirmPassword = NewPassword })).StatusCode);
+
+        // What a sign-in holds when the change commits between its password check and its session:
+        // the account as it read it, with the old stamp.
+        var read = new User { Id = id, Username = "alice", Status = AccountStatus.Active, SecurityStamp = stamp };
+        var tokens = await app.Services.GetRequiredService<Sessions>().StartAsync(read, CancellationToken.None);
+
+        Assert.Null(tokens);
+        Assert.Equal(0, await app.ScalarAsync<long>("SELECT COUNT(*) FROM sessions;"));
+    }
+
+    [Fact]
+    public async Task Answers_that_carry_tokens_may_not_be_cached()
+    {
+        await using var app = TestApp.StartWithSmtp(out _);
+        await app.SignedInAccountAsync("alice", "alice@example.com");
+
+        var login = await app.LoginAsync("alice", TestData.StrongPassword);
+        var refreshed = await RefreshAsync(app, (await TokensOf(login)).RefreshToken);
+
+        Assert.Equal(HttpStatusCode.OK, refreshed.StatusCode);
+        Assert.True(login.Headers.CacheControl?.NoStore, "POST /login: Cache-Control: no-store");
+        Assert.True(refreshed.Headers.CacheControl?.NoStore, "POST /token/refresh: Cache-Control: no-store");
+    }
+
+    [Fact]
     public async Task A_refresh_token_unused_for_its_lifetime_is_refused_and_housekeeping_removes_expired_sessions()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);

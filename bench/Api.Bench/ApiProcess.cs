@@ -110,6 +110,14 @@ public sealed class ApiProcess : IAsyncDisposable
     /// <summary>Resident set size now (VmRSS), in MiB.</summary>
     public double RssMiB => ReadStatus("VmRSS:") / 1024.0;
 
+    /// <summary>
+    /// What the resident memory is now, from <c>/proc/PID/status</c>: anonymous (the GC heap, native
+    /// allocations, thread stacks), file-backed (mapped assemblies and libraries), shared memory
+    /// (the runtime's double-mapped JIT code), and the thread count.
+    /// </summary>
+    public string MemoryBreakdown() => string.Create(CultureInfo.InvariantCulture,
+        $"anon {ReadStatus("RssAnon:") / 1024.0:F0} MiB, file {ReadStatus("RssFile:") / 1024.0:F0} MiB, shmem {ReadStatus("RssShmem:") / 1024.0:F0} MiB, {ReadStatus("Threads:")} threads");
+
     private static async Task<ApiProcess> LaunchAsync(ProcessStartInfo start, Dictionary<string, string> environment, string directory, Uri address)
     {
         foreach (var (key, value) in environment)

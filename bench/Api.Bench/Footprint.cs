@@ -52,12 +52,20 @@ public static class Footprint
                 bareStart.Add(bare.StartupTime.TotalMilliseconds);
                 await Task.Delay(TimeSpan.FromSeconds(2));
                 bareIdle.Add(bare.RssMiB);
+                if (i == starts - 1)
+                {
+                    Console.WriteLine($"bare, idle: {bare.MemoryBreakdown()}");
+                }
             }
 
             await using var ours = await StartOursAsync(apiDll, smtpPort: 25, environment);
             oursStart.Add(ours.StartupTime.TotalMilliseconds);
             await Task.Delay(TimeSpan.FromSeconds(2));
             oursIdle.Add(ours.RssMiB);
+            if (i == starts - 1)
+            {
+                Console.WriteLine($"ours, idle: {ours.MemoryBreakdown()}");
+            }
         }
 
         Console.WriteLine($"starts (ms), bare: {string.Join(", ", bareStart.Select(Ms))}; ours: {string.Join(", ", oursStart.Select(Ms))}");
@@ -86,6 +94,7 @@ public static class Footprint
             registerRate = register.PerSecond;
             await sink.WaitForAsync(register.Count - register.Errors, TimeSpan.FromMinutes(2));
             peak = api.PeakRssMiB;
+            Console.WriteLine($"after the register load: peak {peak:F0} MiB; now {api.MemoryBreakdown()}");
         }
 
         Sample activation;
@@ -100,6 +109,7 @@ public static class Footprint
             ceiling = await Load.ClosedAsync("health/live", 32, TimeSpan.FromSeconds(5), async _ => (await client.GetAsync("/health/live")).IsSuccessStatusCode);
             activation = await Load.CountedAsync("activate", 32, links.Length, async i =>
                 (await client.GetAsync($"/activate?token={links[i]}")).StatusCode == HttpStatusCode.OK);
+            Console.WriteLine($"after the activation load: peak {api.PeakRssMiB:F0} MiB; now {api.MemoryBreakdown()}");
             peak = Math.Max(peak, api.PeakRssMiB);
         }
 

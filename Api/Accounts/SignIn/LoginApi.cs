@@ -100,7 +100,14 @@ public static class LoginApi
                 cancellationToken);
         }
 
-        var tokens = await sessions.StartAsync(user, cancellationToken);
+        // Tokens are credentials: no cache may keep the answer (RFC 6749, section 5.1).
+        response.Headers.CacheControl = "no-store";
+        if (await sessions.StartAsync(user, cancellationToken) is not { } tokens)
+        {
+            // The password was changed (or the account erased) between the check above and now.
+            return Problems.Problem(StatusCodes.Status401Unauthorized, AccountErrors.InvalidCredentials, "The login or the password is wrong.");
+        }
+
         if (useCookies == true)
         {
             SessionCookies.Append(context, tokens);

@@ -85,6 +85,7 @@ public static class SessionApi
             }
         }
 
+        context.Response.Headers.CacheControl = "no-store";
         var (tokens, refusal) = await sessions.RefreshAsync(token, cancellationToken);
         if (tokens is null)
         {

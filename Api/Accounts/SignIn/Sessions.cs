@@ -46,9 +46,10 @@ public sealed partial class Sessions
     /// <summary>
     /// How long after a refresh the token it retired is still taken for a race rather than a theft:
     /// 10 seconds, as Supabase Auth's default reuse interval. Long enough for two tabs refreshing at
-    /// once, or a client retrying after its first answer was lost on a flaky network; short enough
-    /// that a token copied and replayed later still revokes the session. Within it the late caller
-    /// gets the same 401 (its twin holds the new pair) and the session stands.
+    /// once, or a client resending a refresh whose answer was lost (refused, but raising no alarm);
+    /// short enough that a token copied and replayed later still revokes the session. Within it the late caller
+    /// gets the same 401 and the session stands; a client that shares its store or its cookies with
+    /// the winner then finds the new pair there and tries again (the typed client and the demo do).
     /// </summary>
     public static readonly TimeSpan ReuseGrace = TimeSpan.FromSeconds(10);
 
@@ -66,14 +67,19 @@ public sealed partial class Sessions
             "accounts.sessions.refreshes", "{refresh}", "Refresh-token uses, by outcome (rotated, unknown, expired, raced, reused).");
     }
 
-    /// <summary>Starts a session for <paramref name="user"/> (signed in just now) and returns its first tokens.</summary>
-    public async Task<SessionTokens> StartAsync(User user, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts a session for <paramref name="user"/> (signed in just now) and returns its first
+    /// tokens; null when the account changed since it was read (a new password, an erasure, its
+    /// security stamp moved meanwhile), so a sign-in that checked the old password cannot outlive
+    /// the change that ended every session.
+    /// </summary>
+    public async Task<SessionTokens?> StartAsync(User user, CancellationToken cancellationToken)
     {
         var (now, settings) = (_time.GetUtcNow(), _options.Value);
         var id = Guid.CreateVersion7(now);
         var refreshToken = await _database.WriteAsync(WriteNeeds.KeysAndLocks,
-            session => session.Sessions.StartAsync(id, user.Id, now, settings.RefreshTokenLifetime), cancellationToken);
-        return Tokens(user, id, refreshToken, now);
+            session => session.Sessions.StartAsync(id, user, now, settings.RefreshTokenLifetime), cancellationToken);
+        return refreshToken is null ? null : Tokens(user, id, refreshToken, now);
     }
 
     /// <summary>
@@ -188,15 +194,27 @@ public sealed class RefreshTokenState
 /// <summary>The <c>sessions</c> and <c>refresh_tokens</c> tables, over one session (<c>session.Sessions</c>).</summary>
 public sealed class SessionStore(DbSession session)
 {
-    /// <summary>Inserts the session and its first refresh token; returns the token, which is stored nowhere.</summary>
-    public async Task<string> StartAsync(Guid id, Guid userId, DateTimeOffset now, TimeSpan lifetime)
+    /// <summary>
+    /// Inserts the session and its first refresh token while <paramref name="user"/> is still
+    /// active with the security stamp it was read with; returns the token (stored nowhere), or
+    /// null when the account changed or went. The account's row is locked first (PostgreSQL), so a
+    /// password change or an erasure either commits before (and this finds the new stamp or no
+    /// row) or waits for this session and then ends it with the others.
+    /// </summary>
+    public async Task<string?> StartAsync(Guid id, User user, DateTimeOffset now, TimeSpan lifetime)
     {
-        const string sql = """
+        var unchanged = $"SELECT 1 FROM users WHERE id = @UserId AND security_stamp = @Stamp AND status = 'active'{session.ForUpdate};";
+        const string insert = """
             INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (@Id, @UserId, @Now, @ExpiresAt);
             INSERT INTO refresh_tokens (token_hash, session_id, issued_at, expires_at) VALUES (@Hash, @Id, @Now, @ExpiresAt);
             """;
+        if (await session.ScalarAsync<int?>(unchanged, new { UserId = user.Id, Stamp = user.SecurityStamp }) is null)
+        {
+            return null;
+        }
+
         var (token, hash) = AccountTokens.Create();
-        await session.ExecuteAsync(sql, new { Id = id, UserId = userId, Now = now, ExpiresAt = now + lifetime, Hash = hash });
+        await session.ExecuteAsync(insert, new { Id = id, UserId = user.Id, Now = now, ExpiresAt = now + lifetime, Hash = hash });
         return token;
     }
 

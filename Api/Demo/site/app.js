@@ -289,8 +289,9 @@
   async function api(method, path, { body, query = '' } = {}) {
     let response = await send(method, path + query, body);
     if (response && response.status === 401 && !noRefresh.has(path)) {
+      // 204: renewed. 401: ended, or another tab won a refresh race and its new cookies are here now.
       const refreshed = await send('post', '/token/refresh', undefined);
-      if (refreshed && refreshed.status === 204) response = await send(method, path + query, body);
+      if (refreshed && (refreshed.status === 204 || refreshed.status === 401)) response = await send(method, path + query, body);
     }
     if (!response) return { ok: false, status: 0, data: null };
     let data = null;

@@ -94,34 +94,52 @@ export function createAccountsClient({ accessToken, session, cookies, ...options
 
   const bearerOf = async () => (session ? session.get()?.accessToken : accessToken ? await accessToken() : undefined);
 
-  const refresh = (): Promise<boolean> => {
-    refreshing ??= (async () => {
-      try {
-        if (cookies) {
-          const answer = await fetchImpl(new Request(`${baseUrl}/token/refresh`, { method: "POST", credentials: "include", headers: { "X-CSRF": "1" } }));
-          return answer.status === 204;
-        }
-        const refreshToken = session?.get()?.refreshToken;
-        if (!session || !refreshToken) return false;
-        const answer = await fetchImpl(new Request(`${baseUrl}/token/refresh`, {
-          method: "POST",
-          headers: { "Content-Type": "application/json", Accept: "application/json" },
-          body: JSON.stringify({ refreshToken }),
-        }));
-        if (answer.status === 200) {
-          session.set((await answer.json()) as SessionTokens);
-          return true;
-        }
-        // Another client (a second tab) may have refreshed with this very token: keep what it left.
-        if (session.get()?.refreshToken === refreshToken) session.set(null);
-        return false;
-      } catch {
-        return false;
-      } finally {
-        refreshing = null;
+  /**
+   * One refresh; true when sending the failed request again may now succeed: the refresh worked,
+   * or it lost a race to another tab or client that shares the cookies or the store, which now
+   * hold the winner's new pair (the API keeps the session for such a race).
+   */
+  const refreshOnce = async (): Promise<boolean> => {
+    try {
+      if (cookies) {
+        const answer = await fetchImpl(new Request(`${baseUrl}/token/refresh`, { method: "POST", credentials: "include", headers: { "X-CSRF": "1" } }));
+        return answer.status === 204 || answer.status === 401;
       }
-    })();
+      const refreshToken = session?.get()?.refreshToken;
+      if (!session || !refreshToken) return false;
+      const answer = await fetchImpl(new Request(`${baseUrl}/token/refresh`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ refreshToken }),
+      }));
+      if (answer.status === 200) {
+        session.set((await answer.json()) as SessionTokens);
+        return true;
+      }
+      if (session.get()?.refreshToken !== refreshToken) return true; // another client refreshed meanwhile
+      session.set(null);
+      return false;
+    } catch {
+      return false;
+    }
+  };
+
+  const refresh = (): Promise<boolean> => {
+    // Cleared when this refresh settles, not inside it: a refresh that ends before its first await
+    // must not leave a settled promise behind for every later 401.
+    refreshing ??= refreshOnce().finally(() => {
+      refreshing = null;
+    });
     return refreshing;
+  };
+
+  /** What every answer updates in the store, the first one and a retry's alike. */
+  const remember = async (schemaPath: string, response: Response) => {
+    if (!session || !response.ok) return;
+    if ((schemaPath === "/login" || schemaPath === "/token/refresh") && response.status === 200) {
+      session.set((await response.clone().json()) as SessionTokens);
+    }
+    if (schemaPath === "/logout" || schemaPath === "/logout/all") session.set(null);
   };
 
   if (!accessToken && !session && !cookies) return client;
@@ -134,16 +152,15 @@ export function createAccountsClient({ accessToken, session, cookies, ...options
       return request;
     },
     async onResponse({ request, response, schemaPath }) {
-      if (session && response.ok && (schemaPath === "/login" || schemaPath === "/token/refresh") && response.status === 200) {
-        session.set((await response.clone().json()) as SessionTokens);
-      }
-      if (session && response.ok && (schemaPath === "/logout" || schemaPath === "/logout/all")) session.set(null);
+      await remember(schemaPath, response);
       const original = originals.get(request);
       if (response.status !== 401 || !original || noRefresh.includes(schemaPath) || !(await refresh())) return response;
       const retry = original.clone();
       const token = await bearerOf();
       if (token) retry.headers.set("Authorization", `Bearer ${token}`);
-      return fetchImpl(retry);
+      const answer = await fetchImpl(retry);
+      await remember(schemaPath, answer);
+      return answer;
     },
   });
   return client;

@@ -122,6 +122,8 @@ test("a session the client keeps: refreshed by itself on 401, rotated, ended by 
   await activeAccount("carol");
   const session = memorySession();
   const client = createAccountsClient({ baseUrl: api.baseUrl, session });
+  // Signed out at first: a 401 with nothing to refresh leaves the client able to refresh later.
+  assert.equal((await client.GET("/me")).response.status, 401);
   const signedIn = await client.POST("/login", { body: { login: "carol", password } });
   assert.equal(signedIn.response.status, 200, JSON.stringify(signedIn.error));
   const first = session.get();
@@ -135,13 +137,28 @@ test("a session the client keeps: refreshed by itself on 401, rotated, ended by 
   const second = session.get();
   assert.ok(second && second.refreshToken !== first.refreshToken && second.accessToken !== "expired");
 
+  // A POST with a body, sent again after the refresh with the same body.
+  session.set({ ...second, accessToken: "expired" });
+  const moved = await client.POST("/me/email", { body: { email: "carol.new@example.com", password } });
+  assert.equal(moved.response.status, 202, JSON.stringify(moved.error));
+  await smtp.mailTo("carol.new@example.com", 30_000);
+
   // The retired refresh token is refused; the new one rotates again.
   const anonymous = createAccountsClient({ baseUrl: api.baseUrl });
   const retired = await anonymous.POST("/token/refresh", { body: { refreshToken: first.refreshToken } });
   assert.equal(retired.response.status, 401);
   assert.equal(retired.error?.code, "invalid_refresh_token");
 
-  // Logout ends the session: the client forgets it, and its tokens stop working at once.
+  // Logout with an access token past its time: the client refreshes, sends the logout again, and
+  // forgets the session once it has ended.
+  const stale = session.get();
+  assert.ok(stale);
+  session.set({ ...stale, accessToken: "expired" });
+  assert.equal((await client.POST("/logout", {})).response.status, 204);
+  assert.equal(session.get(), null);
+
+  // Logout ends the session at once: its access token and its refresh token stop working.
+  assert.equal((await client.POST("/login", { body: { login: "carol", password } })).response.status, 200);
   const beforeLogout = session.get();
   assert.ok(beforeLogout);
   assert.equal((await client.POST("/logout", {})).response.status, 204);
