@@ -115,4 +115,6 @@ public readonly struct DbRow
     public DateTimeOffset Time(int column) => TypeHandlers.ReadTime(_reader.GetValue(column));
 
     public DateTimeOffset? NullableTime(int column) => _reader.IsDBNull(column) ? null : Time(column);
+
+    public DateOnly? NullableDate(int column) => _reader.IsDBNull(column) ? null : TypeHandlers.ReadDate(_reader.GetString(column));
 }

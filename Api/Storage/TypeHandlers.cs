@@ -51,6 +51,9 @@ public static class TypeHandlers
     internal static DateTimeOffset ReadTime(object value) =>
         DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(value, CultureInfo.InvariantCulture));
 
+    /// <summary>A <see cref="DateOnly"/> from its stored form, <c>yyyy-MM-dd</c>.</summary>
+    internal static DateOnly ReadDate(string value) => DateOnly.ParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+
     private static string StoredGuid(Guid value) => value.ToString("D");
 
     private static long StoredTime(DateTimeOffset value) => value.ToUnixTimeMilliseconds();
