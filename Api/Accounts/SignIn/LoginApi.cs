@@ -81,7 +81,7 @@ public static class LoginApi
         if (user is null || verification == PasswordVerificationResult.Failed)
         {
             await throttle.RecordFailureAsync(loginKey, cancellationToken);
-            return Problems.Problem(StatusCodes.Status401Unauthorized, AccountErrors.InvalidCredentials, "The login or the password is wrong.");
+            return InvalidCredentials();
         }
 
         if (user.Status != AccountStatus.Active)
@@ -105,7 +105,7 @@ public static class LoginApi
         if (await sessions.StartAsync(user, cancellationToken) is not { } tokens)
         {
             // The password was changed (or the account erased) between the check above and now.
-            return Problems.Problem(StatusCodes.Status401Unauthorized, AccountErrors.InvalidCredentials, "The login or the password is wrong.");
+            return InvalidCredentials();
         }
 
         if (useCookies == true)
@@ -116,4 +116,7 @@ public static class LoginApi
 
         return TypedResults.Ok(LoginResponse.From(tokens));
     }
+
+    private static ProblemHttpResult InvalidCredentials() =>
+        Problems.Problem(StatusCodes.Status401Unauthorized, AccountErrors.InvalidCredentials, "The login or the password is wrong.");
 }
