@@ -1,15 +1,9 @@
 using System.ComponentModel.DataAnnotations;
-using System.Security.Claims;
 using Accounts.Api.Infrastructure;
-using Accounts.Api.Storage;
-using FluentValidation;
-using Microsoft.AspNetCore.Authentication.BearerToken;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
 
 namespace Accounts.Api.Accounts;
 
