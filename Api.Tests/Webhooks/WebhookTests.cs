@@ -208,7 +208,10 @@ public sealed class WebhookTests
         Assert.Equal(hung.Id, delivered[0].Id);
         Assert.Equal("user.registered", delivered[0].Type);
         Assert.True(delivered[0].Verified, delivered[0].Error);
-        Assert.Equal("sent", await second.ScalarAsync<string>("SELECT status FROM outbox WHERE id = @Id;", new { Id = interrupted }));
+        // Outcomes are committed in batches after the send span ends: wait for the row, do not race it.
+        await Eventually.TrueAsync(
+            async () => await second.ScalarAsync<string>("SELECT status FROM outbox WHERE id = @Id;", new { Id = interrupted }) == "sent",
+            "the interrupted event's row is marked sent");
     }
 
     [Theory]

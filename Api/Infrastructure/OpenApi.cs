@@ -56,6 +56,7 @@ public static class OpenApi
             options.SchemaFilter<OpenApiFilters.AllowedValuesAsEnum>();
             options.SchemaFilter<OpenApiFilters.ConstructorMembersRequired>();
             options.OperationFilter<OpenApiFilters.Security>();
+            options.OperationFilter<OpenApiFilters.RequiredBodies>();
             options.OperationFilter<OpenApiFilters.ProblemResponses>();
             options.OperationFilter<OpenApiFilters.ResponseExamples>();
             options.DocumentFilter<OpenApiFilters.DocumentDetails>();

@@ -90,6 +90,25 @@ internal static class OpenApiFilters
     }
 
     /// <summary>
+    /// A request body is required when the handler's body parameter cannot be null. The handlers
+    /// take their bodies with <c>EmptyBodyBehavior.Allow</c> (so an empty body gets our 400 naming
+    /// the fields, not the framework's), which the compile-time request delegates describe as an
+    /// optional body; what the contract promises is the parameter's nullability.
+    /// </summary>
+    internal sealed class RequiredBodies : IOperationFilter
+    {
+        public void Apply(OpenApiOperation operation, OperationFilterContext context)
+        {
+            var handler = context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<MethodInfo>().FirstOrDefault();
+            var body = handler?.GetParameters().FirstOrDefault(p => p.GetCustomAttribute<Microsoft.AspNetCore.Mvc.FromBodyAttribute>() is not null);
+            if (operation.RequestBody is OpenApiRequestBody requestBody && body is not null)
+            {
+                requestBody.Required = new NullabilityInfoContext().Create(body).WriteState == NullabilityState.NotNull;
+            }
+        }
+    }
+
+    /// <summary>
     /// Every <c>application/problem+json</c> response refers to the one <c>Problem</c> schema (a
     /// 400 to <c>ValidationProblem</c>, which adds <c>errors</c>), narrowed to the codes the
     /// endpoint declared (<see cref="ProblemCodesMetadata"/>) and with an example of one; a 429
