@@ -7,7 +7,8 @@ namespace Accounts.Api.Accounts;
 public sealed class UserStore(DbSession session)
 {
     private const string Columns = "id, username, email, password_hash, birthday, language, status, created_at, activated_at, security_stamp";
-    private const string QualifiedColumns = "u.id, u.username, u.email, u.password_hash, u.birthday, u.language, u.status, u.created_at, u.activated_at, u.security_stamp";
+    /// <summary><see cref="Columns"/> of the alias <c>u</c>, for a join.</summary>
+    private static readonly string QualifiedColumns = string.Join(", ", Columns.Split(", ").Select(column => "u." + column));
 
     public Task<User?> FindAsync(Guid id) =>
         session.QuerySingleOrDefaultAsync<User>($"SELECT {Columns} FROM users WHERE id = @Id;", new { Id = id });

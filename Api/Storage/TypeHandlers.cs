@@ -99,7 +99,6 @@ public static class TypeHandlers
             parameter.Value = StoredDate(value);
         }
 
-        public override DateOnly Parse(object value) =>
-            DateOnly.ParseExact((string)value, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+        public override DateOnly Parse(object value) => ReadDate((string)value);
     }
 }

@@ -115,8 +115,12 @@ public sealed class ApiProcess : IAsyncDisposable
     /// allocations, thread stacks), file-backed (mapped assemblies and libraries), shared memory
     /// (the runtime's double-mapped JIT code), and the thread count.
     /// </summary>
-    public string MemoryBreakdown() => string.Create(CultureInfo.InvariantCulture,
-        $"anon {ReadStatus("RssAnon:") / 1024.0:F0} MiB, file {ReadStatus("RssFile:") / 1024.0:F0} MiB, shmem {ReadStatus("RssShmem:") / 1024.0:F0} MiB, {ReadStatus("Threads:")} threads");
+    public string MemoryBreakdown()
+    {
+        var status = ReadStatus();
+        return string.Create(CultureInfo.InvariantCulture,
+            $"anon {status.GetValueOrDefault("RssAnon:") / 1024.0:F0} MiB, file {status.GetValueOrDefault("RssFile:") / 1024.0:F0} MiB, shmem {status.GetValueOrDefault("RssShmem:") / 1024.0:F0} MiB, {status.GetValueOrDefault("Threads:")} threads");
+    }
 
     private static async Task<ApiProcess> LaunchAsync(ProcessStartInfo start, Dictionary<string, string> environment, string directory, Uri address)
     {
@@ -180,17 +184,22 @@ public sealed class ApiProcess : IAsyncDisposable
         return new ApiProcess(process, directory, address, clock.Elapsed, log);
     }
 
-    private long ReadStatus(string field)
+    private long ReadStatus(string field) => ReadStatus().GetValueOrDefault(field);
+
+    /// <summary>Every numeric field of <c>/proc/PID/status</c> (<c>VmRSS:</c> → kB, <c>Threads:</c> → count), read at one moment.</summary>
+    private Dictionary<string, long> ReadStatus()
     {
+        var fields = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
         {
-            if (line.StartsWith(field, StringComparison.Ordinal))
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon > 0 && long.TryParse(line[(colon + 1)..].Trim().Split(' ')[0], NumberStyles.None, CultureInfo.InvariantCulture, out var value))
             {
-                return long.Parse(line[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+                fields[line[..(colon + 1)]] = value;
             }
         }
 
-        return 0;
+        return fields;
     }
 
     private static int FreePort()

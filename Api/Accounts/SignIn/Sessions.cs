@@ -83,11 +83,11 @@ public sealed partial class Sessions
     }
 
     /// <summary>
-    /// Rotates <paramref name="refreshToken"/>: the new pair, or why not. One write decides, so of
+    /// Rotates <paramref name="refreshToken"/>: the new pair (and no refusal), or why not. One write decides, so of
     /// two refreshes with the same token exactly one rotates it (on PostgreSQL the second's
     /// <c>UPDATE … WHERE retired_at IS NULL</c> waits for the first and then finds nothing).
     /// </summary>
-    public async Task<(SessionTokens? Tokens, RefreshRefusal Refusal)> RefreshAsync(string? refreshToken, CancellationToken cancellationToken)
+    public async Task<(SessionTokens? Tokens, RefreshRefusal? Refusal)> RefreshAsync(string? refreshToken, CancellationToken cancellationToken)
     {
         if (!AccountTokens.TryHash(refreshToken, out var hash))
         {
@@ -101,7 +101,7 @@ public sealed partial class Sessions
         }
 
         var (now, settings) = (_time.GetUtcNow(), _options.Value);
-        var (user, sessionId, next, refusal) = await _database.WriteAsync(WriteNeeds.KeysAndLocks, async Task<(User? User, Guid SessionId, string? Next, RefreshRefusal Refusal)> (session) =>
+        var (user, sessionId, next, refusal) = await _database.WriteAsync(WriteNeeds.KeysAndLocks, async Task<(User? User, Guid SessionId, string? Next, RefreshRefusal? Refusal)> (session) =>
         {
             var sessions = session.Sessions;
             if (await sessions.FindTokenAsync(hash) is not { } token || token.User is not { Status: AccountStatus.Active } owner)
@@ -130,7 +130,7 @@ public sealed partial class Sessions
             var rotated = await sessions.RotateAsync(hash, token.SessionId, now, settings.RefreshTokenLifetime);
             return rotated is null
                 ? (null, token.SessionId, null, RefreshRefusal.Raced)
-                : (owner, token.SessionId, rotated, RefreshRefusal.Unknown);
+                : (owner, token.SessionId, rotated, null);
         }, cancellationToken);
 
         if (refusal == RefreshRefusal.Reused)
@@ -138,20 +138,20 @@ public sealed partial class Sessions
             LogReuse(_logger, sessionId);
         }
 
-        if (user is null || next is null)
+        if (refusal is not null || user is null || next is null)
         {
-            return Refused(refusal);
+            return Refused(refusal ?? RefreshRefusal.Unknown);
         }
 
         _refreshes.Add(1, new KeyValuePair<string, object?>("outcome", "rotated"));
-        return (Tokens(user, sessionId, next, now), RefreshRefusal.Unknown);
+        return (Tokens(user, sessionId, next, now), null);
     }
 
     /// <summary>The session an access token carries, or null when it carries none (a token from before sessions).</summary>
     public static Guid? SessionOf(ClaimsPrincipal principal) =>
         Guid.TryParse(principal.FindFirstValue(SessionIdClaim), out var id) ? id : null;
 
-    private (SessionTokens?, RefreshRefusal) Refused(RefreshRefusal refusal)
+    private (SessionTokens?, RefreshRefusal?) Refused(RefreshRefusal refusal)
     {
         _refreshes.Add(1, new KeyValuePair<string, object?>("outcome", refusal.ToString().ToLowerInvariant()));
         return (null, refusal);
@@ -264,11 +264,6 @@ public sealed class SessionStore(DbSession session)
         await session.ExecuteAsync(issue, new { Hash = next, SessionId = sessionId, Now = now, ExpiresAt = now + lifetime });
         return token;
     }
-
-    /// <summary>True while the session stands for <paramref name="userId"/>.</summary>
-    public Task<bool> IsActiveAsync(Guid sessionId, Guid userId) =>
-        session.ScalarAsync<bool>(
-            "SELECT EXISTS (SELECT 1 FROM sessions WHERE id = @Id AND user_id = @UserId);", new { Id = sessionId, UserId = userId });
 
     /// <summary>The session that <paramref name="hash"/> belongs to, or null.</summary>
     public async Task<Guid?> SessionOfTokenAsync(byte[] hash) =>
